@@ -1,0 +1,525 @@
+/* The agent: request intake, the VM records, and the refresh that keeps
+ * them in step with the hypervisor (xend's XendDomain._refresh). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "domtree.h"
+#include "log.h"
+#include "request.h"
+#include "start.h"
+#include "task.h"
+
+#define TOKEN_REQUEST "request"
+#define TOKEN_RELEASE "release"
+#define TOKEN_SHUTDOWN "shutdown/"
+#define INTAKE_TX_TRIES 8
+
+static void agent_path(const struct agent *a, const char *rel, char *out,
+		       size_t n)
+{
+	snprintf(out, n, "%s/%s", a->conf.control_root, rel);
+}
+
+void agent_put(struct agent *a, const char *rel, const char *val)
+{
+	struct agent_err err;
+	char p[512];
+	int rc;
+
+	agent_path(a, rel, p, sizeof(p));
+	rc = val ? store_write(a->store, STORE_NOTX, p, val, &err)
+		 : store_rm(a->store, STORE_NOTX, p, &err);
+	if (rc < 0)
+		log_warn("%s", err.msg);
+}
+
+/* ---- VM records ---------------------------------------------------------- */
+
+void agent_publish_vm(struct agent *a, struct vm *vm)
+{
+	char rel[128], uuid[37], val[32];
+
+	if (!vm->published) {
+		const struct vm_conf *c = &vm->conf;
+
+		snprintf(rel, sizeof(rel), "vm/%s/file", vm->name);
+		agent_put(a, rel, vm->file);
+		snprintf(rel, sizeof(rel), "vm/%s/error", vm->name);
+		agent_put(a, rel, vm->valid ? NULL : vm->error);
+		if (vm->valid) {
+			conf_format_uuid(c->uuid, uuid);
+			snprintf(rel, sizeof(rel), "vm/%s/uuid", vm->name);
+			agent_put(a, rel, uuid);
+			snprintf(rel, sizeof(rel), "vm/%s/type", vm->name);
+			agent_put(a, rel, conf_vm_types[c->type]);
+			snprintf(rel, sizeof(rel), "vm/%s/memory", vm->name);
+			snprintf(val, sizeof(val), "%lld", c->memory);
+			agent_put(a, rel, val);
+			snprintf(rel, sizeof(rel), "vm/%s/vcpus", vm->name);
+			snprintf(val, sizeof(val), "%lld", c->vcpus);
+			agent_put(a, rel, val);
+		}
+		vm->published = true;
+		vm->pub_state = -1;
+		vm->pub_domid = -2;
+	}
+	if (vm->pub_state != (int)vm->state) {
+		snprintf(rel, sizeof(rel), "vm/%s/state", vm->name);
+		agent_put(a, rel, vm->valid ? vm_state_names[vm->state] : "invalid");
+		vm->pub_state = (int)vm->state;
+	}
+	if (vm->pub_domid != vm->domid) {
+		snprintf(rel, sizeof(rel), "vm/%s/domid", vm->name);
+		snprintf(val, sizeof(val), "%d", vm->domid);
+		agent_put(a, rel, vm->domid >= 0 ? val : "");
+		vm->pub_domid = vm->domid;
+	}
+}
+
+int agent_watch_shutdown(struct agent *a, struct vm *vm, bool on,
+			 struct agent_err *err)
+{
+	char path[64], token[96];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown",
+		 vm->domid);
+	snprintf(token, sizeof(token), TOKEN_SHUTDOWN "%s", vm->name);
+	if (on && !vm->watching)
+		rc = store_watch(a->store, path, token, err);
+	else if (!on && vm->watching)
+		store_unwatch(a->store, path, token);
+	if (!rc)
+		vm->watching = on;
+	return rc;
+}
+
+/* ---- refresh: reconcile with the hypervisor ------------------------------ */
+
+/* The VM's domain is gone or has shut down: destroy what is left, remove
+ * its nodes, and mark it halted with the reason. */
+static void vm_domain_ended(struct agent *a, struct vm *vm,
+			    const struct hv_dominfo *info)
+{
+	struct agent_err err;
+	char uuid[37], rel[128];
+
+	conf_format_uuid(vm->conf.uuid, uuid);
+	if (info && info->shutdown)
+		snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "%s",
+			 info->shutdown_reason < 6 ?
+			 hv_shutdown_names[info->shutdown_reason] : "unknown");
+	else
+		snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "destroyed");
+	log_info("%s: domain %d ended (%s)", vm->name, vm->domid,
+		 vm->last_shutdown);
+	agent_watch_shutdown(a, vm, false, &err);
+	if (info && hv_destroy(a->hv, info->domid, &err) < 0)
+		log_error("%s: %s", vm->name, err.msg);
+	if (domtree_remove(a->store, vm->domid, uuid, &err) < 0)
+		log_error("%s: %s", vm->name, err.msg);
+	snprintf(rel, sizeof(rel), "vm/%s/last_shutdown_reason", vm->name);
+	agent_put(a, rel, vm->last_shutdown);
+	vm->domid = -1;
+	vm->state = VM_HALTED;
+}
+
+static void agent_refresh(struct agent *a)
+{
+	struct hv_dominfo *doms = NULL;
+	struct agent_err err;
+	unsigned n = 0;
+
+	if (hv_list(a->hv, &doms, &n, &err) < 0) {
+		log_error("refresh: %s", err.msg);
+		return;
+	}
+	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
+		const struct hv_dominfo *d = NULL;
+
+		if (!vm->valid || vm->busy)
+			continue;
+		for (unsigned i = 0; i < n; i++)
+			if (!memcmp(doms[i].handle, vm->conf.uuid, 16) &&
+			    (vm->domid < 0 || (int)doms[i].domid == vm->domid))
+				d = &doms[i];
+		if (!d) {
+			if (vm->domid >= 0)
+				vm_domain_ended(a, vm, NULL);
+		} else if (d->shutdown || d->dying) {
+			vm->domid = (int)d->domid;
+			vm_domain_ended(a, vm, d);
+		} else {
+			if (vm->domid < 0) {
+				log_info("%s: adopting running domain %u", vm->name,
+					 d->domid);
+				vm->domid = (int)d->domid;
+				agent_watch_shutdown(a, vm, true, &err);
+			}
+			vm->state = d->paused ? VM_PAUSED : VM_RUNNING;
+		}
+		agent_publish_vm(a, vm);
+	}
+	free(doms);
+}
+
+/* ---- request intake ------------------------------------------------------ */
+
+static void agent_schedule(struct agent *a)
+{
+	if (a->stopping)
+		return;
+	/* Starts run one at a time; others wait as queued. */
+	for (struct task *t = a->tasks; t; t = t->next)
+		if (t->state == TASK_RUNNING)
+			return;
+	for (struct task *t = a->tasks; t; t = t->next)
+		if (t->state == TASK_QUEUED) {
+			start_run(a, t);
+			return;
+		}
+}
+
+void agent_task_ended(struct agent *a, struct task *t)
+{
+	(void)t;
+	agent_schedule(a);
+}
+
+/* Reject a request that cannot get a task record of its own. */
+static void agent_reject(struct agent *a, const char *id, const char *why)
+{
+	char q[80], line[256];
+
+	request_quote(id, strlen(id), q, sizeof(q));
+	snprintf(line, sizeof(line), "request '%s': %s", q, why);
+	log_error("%s", line);
+	agent_put(a, "error", line);
+}
+
+/* Consume request <id> exactly once: in one transaction the request is read
+ * and removed and the task record is created.  A conflict runs it again. */
+static void agent_consume(struct agent *a, const char *id)
+{
+	char p[512], tp[512];
+	struct request req = { 0 };
+	struct agent_err err, perr;
+	bool valid_id = request_valid_id(id), exists, parsed = false;
+	int rc = -EAGAIN;
+
+	agent_path(a, "request/", p, sizeof(p));
+	strncat(p, id, sizeof(p) - strlen(p) - 1);
+	exists = valid_id && task_find(a, id);
+	for (int i = 0; i < INTAKE_TX_TRIES && rc == -EAGAIN; i++) {
+		char *val = NULL;
+		size_t len = 0;
+		store_tx tx;
+
+		if ((rc = store_tx_start(a->store, &tx, &err)) < 0)
+			break;
+		rc = store_read(a->store, tx, p, &val, &len, &err);
+		if (rc == -ENOENT) {
+			/* Already consumed: this event was our own removal. */
+			store_tx_end(a->store, tx, true, &err);
+			return;
+		}
+		if (rc == 0)
+			rc = store_rm(a->store, tx, p, &err);
+		if (rc == 0 && valid_id && !exists) {
+			err_clear(&perr);
+			parsed = request_parse(val, len, &req, &perr) == 0;
+			snprintf(tp, sizeof(tp), "%s/task/%s/", a->conf.control_root, id);
+			size_t base = strlen(tp);
+
+			strcpy(tp + base, "op");
+			rc = store_write(a->store, tx, tp,
+					 parsed ? request_op_names[req.op] : "", &err);
+			if (!rc) {
+				strcpy(tp + base, "vm");
+				rc = store_write(a->store, tx, tp, parsed ? req.arg : "",
+						 &err);
+			}
+			if (!rc) {
+				strcpy(tp + base, "state");
+				rc = store_write(a->store, tx, tp,
+						 parsed ? "queued" : "failed", &err);
+			}
+			if (!rc && !parsed) {
+				char msg[300];
+
+				snprintf(msg, sizeof(msg), "request: %s", perr.msg);
+				strcpy(tp + base, "error");
+				rc = store_write(a->store, tx, tp, msg, &err);
+			}
+		}
+		free(val);
+		if (rc < 0) {
+			store_tx_end(a->store, tx, true, &perr);
+			break;
+		}
+		rc = store_tx_end(a->store, tx, false, &err);
+	}
+	if (rc < 0) {
+		log_error("request %s: %s", id, err.msg);
+		return;
+	}
+	if (!valid_id) {
+		agent_reject(a, id, "invalid ID (letters, digits, _ . -; 1-64)");
+		return;
+	}
+	if (exists) {
+		agent_reject(a, id, "a task with this ID exists; choose another ID");
+		return;
+	}
+	struct task *t = task_new(a, id, &req);
+
+	if (!t) {
+		log_error("request %s: out of memory", id);
+		return;
+	}
+	if (!parsed) {
+		/* Recorded as failed in the transaction; keep the record so it
+		 * is pruned like any other. */
+		t->state = TASK_FAILED;
+		t->ended_ms = loop_now_ms();
+		log_error("task %s: request: %s", id, perr.msg);
+		task_prune(a);
+		return;
+	}
+	t->state = TASK_QUEUED;
+	log_info("task %s: %s %s queued", id, request_op_names[req.op], req.arg);
+	agent_schedule(a);
+}
+
+static void agent_intake(struct agent *a, const char *path)
+{
+	char base[512], id[REQUEST_ID_MAX + 64];
+	struct agent_err err;
+	char **names = NULL;
+	unsigned n = 0;
+	size_t bl;
+
+	agent_path(a, "request", base, sizeof(base));
+	bl = strlen(base);
+	if (strncmp(path, base, bl) || (path[bl] && path[bl] != '/'))
+		return;
+	if (path[bl] == '/') {
+		/* One request: the first component below request/ is its ID. */
+		size_t idl = strcspn(path + bl + 1, "/");
+
+		if (idl >= sizeof(id))
+			idl = sizeof(id) - 1;
+		memcpy(id, path + bl + 1, idl);
+		id[idl] = '\0';
+		if (idl)
+			agent_consume(a, id);
+		return;
+	}
+	/* The directory itself: at start-up (a new watch fires once) take
+	 * every request waiting there. */
+	if (store_ls(a->store, STORE_NOTX, base, &names, &n, &err) < 0)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		agent_consume(a, names[i]);
+	free(names);
+}
+
+static void agent_store_ready(void *arg, int fd, short revents)
+{
+	struct agent *a = arg;
+	char *path, *token;
+	int r;
+
+	(void)fd;
+	(void)revents;
+	while ((r = store_next_event(a->store, &path, &token)) > 0) {
+		if (!strcmp(token, TOKEN_REQUEST)) {
+			agent_intake(a, path);
+		} else if (!strcmp(token, TOKEN_RELEASE)) {
+			agent_refresh(a);
+		} else if (!strncmp(token, TOKEN_SHUTDOWN, strlen(TOKEN_SHUTDOWN))) {
+			char *val = NULL;
+			struct agent_err err;
+
+			/* The lifecycle work acts on this; for now it is noted. */
+			if (store_read(a->store, STORE_NOTX, path, &val, NULL, &err) == 0 &&
+			    *val)
+				log_info("%s: shutdown requested: %s",
+					 token + strlen(TOKEN_SHUTDOWN), val);
+			free(val);
+		}
+		free(path);
+		free(token);
+	}
+	if (r < 0) {
+		log_error("xenstore connection failed: %s", strerror(-r));
+		a->store_dead = true;
+	}
+}
+
+static void agent_prune_due(void *arg)
+{
+	task_prune(arg);
+}
+
+/* ---- set-up, reload ------------------------------------------------------ */
+
+static int agent_load_vms(struct agent *a, struct vm_list *list)
+{
+	struct conf_diag diag = { 0 };
+	int rc;
+
+	rc = vm_load_dir(a->conf.vm_dir, list, &diag);
+	for (unsigned i = 0; i < diag.n; i++)
+		log_error("%s", diag.lines[i]);
+	conf_diag_dispose(&diag);
+	return rc;
+}
+
+int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
+{
+	const struct store_perm dom0_only[] = { { 0, 'n' } };
+	struct conf_diag diag = { 0 };
+	char p[512];
+	int rc;
+
+	a->conf_path = conf_path;
+	rc = conf_load_agent(conf_path, &a->conf, &diag);
+	for (unsigned i = 0; i < diag.n; i++)
+		log_error("%s", diag.lines[i]);
+	conf_diag_dispose(&diag);
+	if (rc < 0)
+		return err_set(err, -rc, "%s: invalid configuration", conf_path);
+	log_set_level(a->conf.log_level);
+	loop_timer_init(&a->prune, agent_prune_due, a);
+	a->loop = loop_new();
+	if (!a->loop)
+		return err_set(err, ENOMEM, "out of memory");
+	if ((rc = store_open(&a->store, err)) < 0 ||
+	    (rc = hv_open(&a->hv, err)) < 0)
+		return rc;
+	/* The control tree is dom0's alone: guests may neither read nor write
+	 * it.  Stale VM records from an earlier run are rebuilt below. */
+	if ((rc = store_mkdir(a->store, STORE_NOTX, a->conf.control_root, err)) < 0 ||
+	    (rc = store_set_perms(a->store, STORE_NOTX, a->conf.control_root,
+				  dom0_only, 1, err)) < 0)
+		return rc;
+	agent_path(a, "vm", p, sizeof(p));
+	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
+		return rc;
+	agent_path(a, "request", p, sizeof(p));
+	if ((rc = store_mkdir(a->store, STORE_NOTX, p, err)) < 0)
+		return rc;
+	if (agent_load_vms(a, &a->vms) < 0)
+		log_warn("%s: some VM files are invalid; they cannot be started",
+			 a->conf.vm_dir);
+	agent_refresh(a);
+	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
+		agent_publish_vm(a, vm);
+	if ((rc = loop_add(a->loop, store_fd(a->store), agent_store_ready, a)) < 0)
+		return err_sys(err, -rc, "poll xenstore");
+	/* Watch the domain list before the requests, so that a start
+	 * requested now sees every change that follows. */
+	if ((rc = store_watch(a->store, "@releaseDomain", TOKEN_RELEASE, err)) < 0 ||
+	    (rc = store_watch(a->store, p, TOKEN_REQUEST, err)) < 0)
+		return rc;
+	log_info("ready: %u VM(s) from %s, control tree %s", a->vms.n,
+		 a->conf.vm_dir, a->conf.control_root);
+	return 0;
+}
+
+void agent_reload(struct agent *a)
+{
+	struct vm_list fresh = { 0 };
+	struct vm **tail;
+	char rel[128];
+
+	log_info("reloading VM files from %s", a->conf.vm_dir);
+	if (agent_load_vms(a, &fresh) < 0)
+		log_warn("%s: some VM files are invalid", a->conf.vm_dir);
+	/* A VM that is busy or has a domain keeps its runtime state; a busy
+	 * one also keeps its definition until its task ends. */
+	for (struct vm **pn = &fresh.head; *pn; pn = &(*pn)->next) {
+		struct vm *nv = *pn, *old = NULL, **po;
+
+		for (po = &a->vms.head; *po; po = &(*po)->next)
+			if (!strcmp((*po)->name, nv->name)) {
+				old = *po;
+				break;
+			}
+		if (!old)
+			continue;
+		*po = old->next;
+		a->vms.n--;
+		if (old->busy) {
+			old->next = nv->next;
+			*pn = old;
+			vm_free(nv);
+			continue;
+		}
+		nv->state = old->state;
+		nv->domid = old->domid;
+		nv->watching = old->watching;
+		vm_free(old);
+	}
+	/* What is left of the old list has no file any more. */
+	tail = &fresh.head;
+	while (*tail)
+		tail = &(*tail)->next;
+	for (struct vm *old = a->vms.head, *next; old; old = next) {
+		next = old->next;
+		if (old->busy || old->domid >= 0) {
+			log_warn("%s: VM file gone; kept while its domain lives",
+				 old->name);
+			old->next = NULL;
+			*tail = old;
+			tail = &old->next;
+			fresh.n++;
+			continue;
+		}
+		snprintf(rel, sizeof(rel), "vm/%s", old->name);
+		agent_put(a, rel, NULL);
+		vm_free(old);
+	}
+	a->vms = fresh;
+	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
+		vm->published = false;
+		agent_publish_vm(a, vm);
+	}
+	agent_refresh(a);
+}
+
+void agent_child_exited(struct agent *a, pid_t pid, int status)
+{
+	if (!start_child_exited(a, pid, status))
+		log_debug("child %d exited (status %d)", (int)pid, status);
+}
+
+void agent_stop_tasks(struct agent *a)
+{
+	struct agent_err err;
+
+	a->stopping = true;
+	for (struct task *t = a->tasks; t; t = t->next) {
+		if (t->state == TASK_RUNNING) {
+			start_abort(a, t, "interrupted: the agent is stopping");
+		} else if (t->state == TASK_QUEUED) {
+			err_set(&err, EINTR,
+				"the agent stopped before this task ran; request it again");
+			task_end(a, t, &err, NULL);
+		}
+	}
+}
+
+void agent_dispose(struct agent *a)
+{
+	task_free_all(a);
+	vm_list_dispose(&a->vms);
+	hv_close(a->hv);
+	store_close(a->store);
+	loop_free(a->loop);
+	conf_dispose(conf_agent_keys, conf_agent_nkeys, &a->conf);
+}

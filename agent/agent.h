@@ -1,0 +1,54 @@
+/* The agent: its connections, the VM registry, the tasks, and the control
+ * tree in xenstore (<root> is control_root, /xsagent by default):
+ *
+ *   <root>/request/<ID> = "<op> <arg>"   written by clients, consumed once
+ *   <root>/task/<ID>/...                 one record per request (task.h)
+ *   <root>/vm/<name>/...                 one record per VM file
+ */
+#ifndef XSAGENT_AGENT_H
+#define XSAGENT_AGENT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "store.h"
+#include "hv.h"
+#include "vm.h"
+
+struct task;
+
+struct agent {
+	struct agent_conf conf;
+	const char *conf_path;
+	struct store *store;
+	struct hv *hv;
+	struct loop *loop;
+	struct vm_list vms;
+	struct task *tasks;		/* oldest first */
+	struct loop_timer prune;
+	bool store_dead;
+	bool stopping;		/* no new task starts */
+};
+
+int agent_init(struct agent *a, const char *conf_path, struct agent_err *err);
+void agent_dispose(struct agent *a);
+/* SIGTERM: roll back starts in flight, fail the queued tasks. */
+void agent_stop_tasks(struct agent *a);
+void agent_reload(struct agent *a);		/* SIGHUP */
+void agent_child_exited(struct agent *a, pid_t pid, int status);
+/* Called by the pipeline when a task ends: runs the next queued one. */
+void agent_task_ended(struct agent *a, struct task *t);
+
+/* Watch (on) or stop watching (off) the VM's ~/control/shutdown. */
+int agent_watch_shutdown(struct agent *a, struct vm *vm, bool on,
+			 struct agent_err *err);
+/* Publish a VM's record: state, domid and the rest. */
+void agent_publish_vm(struct agent *a, struct vm *vm);
+/* Write <root>/<rel> = val (remove it when val is NULL), logging, not
+ * failing, on error: for bookkeeping whose failure must not change a
+ * request's outcome. */
+void agent_put(struct agent *a, const char *rel, const char *val);
+
+#endif

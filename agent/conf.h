@@ -1,0 +1,126 @@
+/* Configuration: a small key-table engine over inih, the agent's own
+ * settings (conf_agent.def) and the per-VM keys (conf_vm.def).
+ *
+ * Every key is declared once, in a .def file; the X-macros below turn that
+ * line into a struct field, a table entry (default, range, doc) and so into
+ * the parser, the validation and the `xsagent -n` dump. */
+#ifndef XSAGENT_CONF_H
+#define XSAGENT_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "log.h"
+
+enum conf_kind { CK_STR, CK_PATH, CK_NAME, CK_UINT, CK_INT, CK_ENUM, CK_UUID };
+
+struct conf_key {
+	const char *name;
+	enum conf_kind kind;
+	size_t offset;
+	const char *def;		/* NULL: the key is required */
+	long long min, max;		/* CK_UINT, CK_INT; CK_STR: max length */
+	const char *const *names;	/* CK_ENUM, NULL-terminated */
+	const char *doc;
+};
+
+enum vm_type { VM_TYPE_PV, VM_TYPE_PVH };
+enum vm_action { VM_ACT_DESTROY, VM_ACT_RESTART, VM_ACT_PRESERVE };
+
+extern const char *const conf_vm_types[];
+extern const char *const conf_actions[];
+extern const char *const conf_tsc_modes[];
+
+#define X_STR(k, d, len, doc) char *k;
+#define X_PATH(k, d, doc) char *k;
+#define X_NAME(k, d, doc) char *k;
+#define X_UINT(k, d, lo, hi, doc) long long k;
+#define X_INT(k, d, lo, hi, doc) long long k;
+#define X_ENUM(k, d, names, doc) int k;
+#define X_UUID(k, d, doc) unsigned char k[16];
+struct agent_conf {
+#include "conf_agent.def"
+};
+struct vm_conf {
+#include "conf_vm.def"
+};
+#undef X_STR
+#undef X_PATH
+#undef X_NAME
+#undef X_UINT
+#undef X_INT
+#undef X_ENUM
+#undef X_UUID
+#define X_STR(...) +1
+#define X_PATH(...) +1
+#define X_NAME(...) +1
+#define X_UINT(...) +1
+#define X_INT(...) +1
+#define X_ENUM(...) +1
+#define X_UUID(...) +1
+enum { CONF_AGENT_NKEYS = 0
+#include "conf_agent.def"
+};
+enum { CONF_VM_NKEYS = 0
+#include "conf_vm.def"
+};
+#undef X_STR
+#undef X_PATH
+#undef X_NAME
+#undef X_UINT
+#undef X_INT
+#undef X_ENUM
+#undef X_UUID
+
+extern const struct conf_key conf_agent_keys[];
+extern const size_t conf_agent_nkeys;
+extern const struct conf_key conf_vm_keys[];
+extern const size_t conf_vm_nkeys;
+
+/* Diagnostics collected while parsing: "file:line: message" lines. */
+struct conf_diag {
+	char **lines;
+	unsigned n;
+};
+void conf_diag_add(struct conf_diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void conf_diag_dispose(struct conf_diag *d);
+
+/* Parse an INI file, calling fn for every key with its line number.
+ * fn returns 0 or a negative errno with err filled; the engine turns that
+ * into a diagnostic "path:line: msg" and goes on.  Returns 0, or a negative
+ * errno when the file could not be read or had any error (all of them in
+ * diag). */
+typedef int conf_key_fn(void *user, const char *section, const char *name,
+			const char *value, struct agent_err *err);
+int conf_parse_file(const char *path, conf_key_fn *fn, void *user,
+		    struct conf_diag *diag);
+
+const struct conf_key *conf_find(const struct conf_key *keys, size_t n,
+				 const char *name);
+/* Validate value for k and store it at base; err on a bad value. */
+int conf_set(const struct conf_key *k, void *base, const char *value,
+	     struct agent_err *err);
+/* Apply defaults for every key not in seen[]; a missing required key is an
+ * error named in diag as "path: missing key 'k'". */
+int conf_apply_defaults(const struct conf_key *keys, size_t n, void *base,
+			const bool *seen, const char *path,
+			struct conf_diag *diag);
+void conf_dispose(const struct conf_key *keys, size_t n, void *base);
+/* Print "key = value" for every key (the -n dump). */
+void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
+	       const void *base);
+
+/* Value syntax helpers, shared with request parsing. */
+bool conf_valid_name(const char *s);
+int conf_parse_uuid(const char *s, unsigned char out[16]);
+void conf_format_uuid(const unsigned char uuid[16], char out[37]);
+
+/* Load the agent's settings ([agent] section).  Unknown keys and sections
+ * are errors. */
+int conf_load_agent(const char *path, struct agent_conf *c,
+		    struct conf_diag *diag);
+
+#endif

@@ -1,0 +1,306 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenctrl.h>
+#include <xenguest.h>
+
+#include "hv.h"
+
+const char *const hv_shutdown_names[] = {
+	[HV_SD_POWEROFF] = "poweroff", [HV_SD_REBOOT] = "reboot",
+	[HV_SD_SUSPEND] = "suspend", [HV_SD_CRASH] = "crash",
+	[HV_SD_WATCHDOG] = "watchdog", [HV_SD_SOFT_RESET] = "soft_reset",
+};
+
+struct hv {
+	xc_interface *xch;
+};
+
+struct hv_built {
+	xc_interface *xch;
+	struct xc_dom_image *dom;
+};
+
+/* Fill err from libxenctrl's last error when it has one, else errno. */
+static int hv_fail(xc_interface *xch, struct agent_err *err, int e,
+		   const char *what)
+{
+	const xc_error *xe = xch ? xc_get_last_error(xch) : NULL;
+
+	if (!e)
+		e = EIO;
+	if (xe && xe->code != XC_ERROR_NONE && xe->message[0]) {
+		size_t n = strcspn(xe->message, "\n");
+
+		return err_set(err, e, "%s: %.*s", what, (int)n, xe->message);
+	}
+	return err_sys(err, e, "%s", what);
+}
+
+int hv_open(struct hv **hv_r, struct agent_err *err)
+{
+	struct hv *hv = calloc(1, sizeof(*hv));
+
+	if (!hv)
+		return err_set(err, ENOMEM, "out of memory");
+	hv->xch = xc_interface_open(NULL, NULL, 0);
+	if (!hv->xch) {
+		int e = errno;
+
+		free(hv);
+		return err_sys(err, e, "cannot open the hypervisor interface");
+	}
+	*hv_r = hv;
+	return 0;
+}
+
+void hv_close(struct hv *hv)
+{
+	if (!hv)
+		return;
+	xc_interface_close(hv->xch);
+	free(hv);
+}
+
+static void info_from(struct hv_dominfo *o, const xc_domaininfo_t *i)
+{
+	memset(o, 0, sizeof(*o));
+	o->domid = i->domain;
+	memcpy(o->handle, i->handle, 16);
+	o->dying = i->flags & XEN_DOMINF_dying;
+	o->shutdown = i->flags & XEN_DOMINF_shutdown;
+	o->paused = i->flags & XEN_DOMINF_paused;
+	o->hvm = i->flags & XEN_DOMINF_hvm_guest;
+	o->shutdown_reason = (i->flags >> XEN_DOMINF_shutdownshift) &
+			     XEN_DOMINF_shutdownmask;
+	o->cpu_ns = i->cpu_time;
+	o->mem_kb = (uint64_t)i->tot_pages * (XC_PAGE_SIZE / 1024);
+	o->vcpus_online = i->nr_online_vcpus;
+}
+
+int hv_list(struct hv *hv, struct hv_dominfo **infos_r, unsigned *n_r,
+	    struct agent_err *err)
+{
+	/* Domain ids are below DOMID_FIRST_RESERVED; one call lists them all. */
+	enum { BATCH = 1024 };
+	xc_domaininfo_t *raw = NULL;
+	struct hv_dominfo *out = NULL;
+	unsigned n = 0, first = 0;
+	int rc, r;
+
+	raw = malloc(BATCH * sizeof(*raw));
+	if (!raw)
+		return err_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		struct hv_dominfo *grown;
+
+		r = xc_domain_getinfolist(hv->xch, first, BATCH, raw);
+		if (r < 0) {
+			rc = hv_fail(hv->xch, err, errno, "list domains");
+			goto out;
+		}
+		grown = realloc(out, (n + r + 1) * sizeof(*out));
+		if (!grown) {
+			rc = err_set(err, ENOMEM, "out of memory");
+			goto out;
+		}
+		out = grown;
+		for (int i = 0; i < r; i++)
+			info_from(&out[n + i], &raw[i]);
+		n += r;
+		if (r < BATCH)
+			break;
+		first = raw[r - 1].domain + 1;
+	}
+	*infos_r = out;
+	*n_r = n;
+	out = NULL;
+	rc = 0;
+out:
+	free(out);
+	free(raw);
+	return rc;
+}
+
+int hv_getinfo(struct hv *hv, unsigned domid, struct hv_dominfo *info,
+	       struct agent_err *err)
+{
+	xc_domaininfo_t raw;
+	int r;
+
+	r = xc_domain_getinfolist(hv->xch, domid, 1, &raw);
+	if (r < 0)
+		return hv_fail(hv->xch, err, errno, "domain info");
+	if (r == 0 || raw.domain != domid)
+		return -ENOENT;
+	info_from(info, &raw);
+	return 0;
+}
+
+int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err)
+{
+	xc_physinfo_t pi = { 0 };
+
+	if (xc_physinfo(hv->xch, &pi) < 0)
+		return hv_fail(hv->xch, err, errno, "physinfo");
+	*kb_r = (uint64_t)pi.free_pages * (XC_PAGE_SIZE / 1024);
+	return 0;
+}
+
+int hv_create(struct hv *hv, const struct hv_create_args *a,
+	      unsigned *domid_r, struct agent_err *err)
+{
+	struct xen_domctl_createdomain cfg = {
+		.max_vcpus = a->vcpus,
+		.max_evtchn_port = 1023,
+		.max_grant_frames = 32,
+		.max_maptrack_frames = 1024,
+		.grant_opts = XEN_DOMCTL_GRANT_version(1),
+	};
+	uint32_t domid = 0;	/* 0: Xen picks the id */
+	int rc;
+
+	memcpy(cfg.handle, a->uuid, 16);
+	if (a->pvh) {
+		/* PVH is an HVM container without a device model: HAP and the
+		 * local APIC, nothing else emulated. */
+		cfg.flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
+		cfg.arch.emulation_flags = XEN_X86_EMU_LAPIC;
+	}
+	if (xc_domain_create(hv->xch, &domid, &cfg) < 0)
+		return hv_fail(hv->xch, err, errno, "create domain");
+	if (xc_domain_max_vcpus(hv->xch, domid, a->vcpus) < 0) {
+		rc = hv_fail(hv->xch, err, errno, "set max vcpus");
+		goto fail;
+	}
+	/* A little slack above the guest's RAM, as libxl gives, for the pages
+	 * the builder itself adds (start info, rings). */
+	if (xc_domain_setmaxmem(hv->xch, domid, a->maxmem_kb + 1024) < 0) {
+		rc = hv_fail(hv->xch, err, errno, "set max memory");
+		goto fail;
+	}
+	if (a->tsc_mode &&
+	    xc_domain_set_tsc_info(hv->xch, domid, a->tsc_mode, 0, 0, 0) < 0) {
+		rc = hv_fail(hv->xch, err, errno, "set TSC mode");
+		goto fail;
+	}
+	if (a->rtc_offset &&
+	    xc_domain_set_time_offset(hv->xch, domid, (int32_t)a->rtc_offset) < 0) {
+		rc = hv_fail(hv->xch, err, errno, "set time offset");
+		goto fail;
+	}
+	*domid_r = domid;
+	return 0;
+fail:
+	xc_domain_destroy(hv->xch, domid);
+	return rc;
+}
+
+int hv_evtchn_alloc(struct hv *hv, unsigned domid, unsigned *port_r,
+		    struct agent_err *err)
+{
+	int port = xc_evtchn_alloc_unbound(hv->xch, domid, 0);
+
+	if (port < 0)
+		return hv_fail(hv->xch, err, errno, "allocate event channel");
+	*port_r = (unsigned)port;
+	return 0;
+}
+
+int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err)
+{
+	if (xc_domain_unpause(hv->xch, domid) < 0)
+		return hv_fail(hv->xch, err, errno, "unpause domain");
+	return 0;
+}
+
+int hv_pause(struct hv *hv, unsigned domid, struct agent_err *err)
+{
+	if (xc_domain_pause(hv->xch, domid) < 0)
+		return hv_fail(hv->xch, err, errno, "pause domain");
+	return 0;
+}
+
+int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err)
+{
+	if (xc_domain_destroy(hv->xch, domid) < 0 && errno != ESRCH)
+		return hv_fail(hv->xch, err, errno, "destroy domain");
+	return 0;
+}
+
+#define BUILD_STEP(call, what)                                         \
+	do {                                                           \
+		if ((call) != 0) {                                     \
+			rc = hv_fail(xch, err, errno ? errno : EINVAL, \
+				     what);                            \
+			goto out;                                      \
+		}                                                      \
+	} while (0)
+
+int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
+	     struct hv_built **built_r, struct agent_err *err)
+{
+	xc_interface *xch = NULL;
+	struct xc_dom_image *dom = NULL;
+	struct hv_built *b = NULL;
+	int rc;
+
+	if (a->pvh)
+		return err_set(err, EOPNOTSUPP,
+			       "pvh: this agent builds PV domains only so far");
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (!xch)
+		return err_sys(err, errno, "open the hypervisor interface");
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		rc = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	dom = xc_dom_allocate(xch, a->cmdline, NULL);
+	if (!dom) {
+		rc = hv_fail(xch, err, errno ? errno : ENOMEM, "allocate builder");
+		goto out;
+	}
+	dom->container_type = XC_DOM_PV_CONTAINER;
+	BUILD_STEP(xc_dom_kernel_file(dom, a->kernel), "load kernel");
+	/* Xen 4.17 has no ramdisk call: the first module is the initrd. */
+	if (a->ramdisk)
+		BUILD_STEP(xc_dom_module_file(dom, a->ramdisk, NULL),
+			   "load ramdisk");
+	dom->flags = 0;
+	dom->console_evtchn = a->console_port;
+	dom->console_domid = 0;
+	dom->xenstore_evtchn = a->store_port;
+	dom->xenstore_domid = 0;
+	dom->max_vcpus = a->vcpus;
+	BUILD_STEP(xc_dom_boot_xen_init(dom, xch, a->domid), "builder init");
+	BUILD_STEP(xc_dom_parse_image(dom), "parse kernel image");
+	BUILD_STEP(xc_dom_mem_init(dom, a->mem_mb), "set up memory");
+	BUILD_STEP(xc_dom_boot_mem_init(dom), "allocate guest memory");
+	BUILD_STEP(xc_dom_build_image(dom), "build image");
+	BUILD_STEP(xc_dom_boot_image(dom), "boot image");
+	/* Seeds the console and xenstore grant entries for dom0; xenstored
+	 * maps the ring by grant and refuses the introduce without it. */
+	BUILD_STEP(xc_dom_gnttab_init(dom), "grant table init");
+	res->store_mfn = xc_dom_p2m(dom, dom->xenstore_pfn);
+	res->console_mfn = xc_dom_p2m(dom, dom->console_pfn);
+	b->xch = xch;
+	b->dom = dom;
+	*built_r = b;
+	return 0;
+out:
+	if (dom)
+		xc_dom_release(dom);
+	xc_interface_close(xch);
+	free(b);
+	return rc;
+}
+
+void hv_built_release(struct hv_built *b)
+{
+	if (!b)
+		return;
+	xc_dom_release(b->dom);
+	xc_interface_close(b->xch);
+	free(b);
+}

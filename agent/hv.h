@@ -1,0 +1,80 @@
+/* The hypervisor layer: libxenctrl and libxenguest behind a few calls.
+ * The only file that includes xenctrl.h and xenguest.h. */
+#ifndef XSAGENT_HV_H
+#define XSAGENT_HV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct hv;
+
+enum hv_shutdown { HV_SD_POWEROFF, HV_SD_REBOOT, HV_SD_SUSPEND, HV_SD_CRASH,
+		   HV_SD_WATCHDOG, HV_SD_SOFT_RESET };
+extern const char *const hv_shutdown_names[];	/* by enum hv_shutdown */
+
+struct hv_dominfo {
+	unsigned domid;
+	unsigned char handle[16];
+	bool dying, shutdown, paused, hvm;
+	unsigned shutdown_reason;	/* enum hv_shutdown, when shutdown */
+	uint64_t cpu_ns;
+	uint64_t mem_kb;
+	unsigned vcpus_online;
+};
+
+struct hv_create_args {
+	bool pvh;
+	unsigned char uuid[16];
+	unsigned vcpus;
+	uint64_t maxmem_kb;
+	int tsc_mode;		/* 0 default, 1 always emulate, 2 native */
+	long rtc_offset;	/* seconds */
+};
+
+struct hv_build_args {
+	unsigned domid;
+	bool pvh;
+	const char *kernel, *ramdisk, *cmdline;	/* ramdisk may be NULL */
+	unsigned mem_mb, vcpus;
+	unsigned store_port, console_port;
+};
+
+struct hv_build_result {
+	uint64_t store_mfn, console_mfn;
+};
+
+struct hv_built;
+
+int hv_open(struct hv **hv_r, struct agent_err *err);
+void hv_close(struct hv *hv);
+
+/* Every domain: *infos_r is malloc'd. */
+int hv_list(struct hv *hv, struct hv_dominfo **infos_r, unsigned *n_r,
+	    struct agent_err *err);
+/* -ENOENT when the domain does not exist. */
+int hv_getinfo(struct hv *hv, unsigned domid, struct hv_dominfo *info,
+	       struct agent_err *err);
+int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err);
+
+/* Create a paused domain with its limits set (vcpus, memory, TSC, RTC). */
+int hv_create(struct hv *hv, const struct hv_create_args *a,
+	      unsigned *domid_r, struct agent_err *err);
+int hv_evtchn_alloc(struct hv *hv, unsigned domid, unsigned *port_r,
+		    struct agent_err *err);
+int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err);
+int hv_pause(struct hv *hv, unsigned domid, struct agent_err *err);
+/* Destroying a domain that is already gone is not an error. */
+int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
+
+/* Load the kernel and ramdisk into a created domain and set it up to boot.
+ * Slow (seconds under emulation: it decompresses the kernel), so the agent
+ * runs it in a child process; it opens its own hypervisor handle.  On
+ * success *built_r holds the builder's memory, which can be released after
+ * the result has been handed on. */
+int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
+	     struct hv_built **built_r, struct agent_err *err);
+void hv_built_release(struct hv_built *b);
+
+#endif

@@ -1,0 +1,521 @@
+/* The start pipeline.
+ *
+ * xend started a VM in six stages, each owning a slice of the progress
+ * (XendDomainInfo.start):
+ *
+ *   construct     0-30   create the domain (paused), its limits and its
+ *                        /local/domain/<domid> directory
+ *   init         31-60   event channels, kernel and ramdisk loaded by
+ *                        libxenguest, console/store rings published and
+ *                        the domain introduced to xenstored
+ *   store-vm     61-70   /vm/<uuid>
+ *   store-domain 71-80   memory and cpu nodes under /local/domain/<domid>
+ *   watches      81-90   ~/control/shutdown
+ *   refresh      91-100  the hypervisor's view of the new domain
+ *
+ * and then unpaused it.  Here each stage is a row of stages[]: run() either
+ * finishes (0), fails (negative errno, with st->err filled), or returns
+ * STAGE_WAIT after handing slow work to a child process or a timer; the
+ * loop calls back into the driver when that work reports.  A failure undoes
+ * every stage reached, in reverse, so nothing is left behind: no domain, no
+ * /local/domain/<domid>, no /vm/<uuid>.
+ *
+ * Only the driver (stage_fail) logs and publishes an error.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "domtree.h"
+#include "log.h"
+#include "start.h"
+
+#define STAGE_WAIT 1
+
+struct start;
+struct stage {
+	const char *name;
+	unsigned lo, hi;
+	int (*run)(struct agent *a, struct start *st);
+	void (*undo)(struct agent *a, struct start *st);
+};
+
+struct build_msg {
+	int rc;
+	struct agent_err err;
+	struct hv_build_result res;
+};
+
+struct start {
+	struct agent *a;
+	struct task *t;
+	struct vm *vm;
+	int stage;			/* index into stages[] being run */
+	bool held;			/* the test hook held this stage once */
+	char uuid[37];
+	int domid;			/* -1 until created */
+	unsigned store_port, console_port;
+	pid_t child;			/* builder, 0 when none */
+	int child_fd;			/* -1 when none */
+	struct loop_timer timer;	/* builder timeout or test hold */
+	bool watching;
+	uint64_t stage_t0;
+	uint64_t stage_ms[8];
+	struct agent_err err;
+};
+
+static int construct_run(struct agent *a, struct start *st);
+static void construct_undo(struct agent *a, struct start *st);
+static int init_run(struct agent *a, struct start *st);
+static void init_undo(struct agent *a, struct start *st);
+static int store_vm_run(struct agent *a, struct start *st);
+static void store_vm_undo(struct agent *a, struct start *st);
+static int store_domain_run(struct agent *a, struct start *st);
+static int watches_run(struct agent *a, struct start *st);
+static void watches_undo(struct agent *a, struct start *st);
+static int refresh_run(struct agent *a, struct start *st);
+
+static const struct stage stages[] = {
+	{ "construct", 0, 30, construct_run, construct_undo },
+	{ "init", 31, 60, init_run, init_undo },
+	{ "store-vm", 61, 70, store_vm_run, store_vm_undo },
+	{ "store-domain", 71, 80, store_domain_run, NULL },
+	{ "watches", 81, 90, watches_run, watches_undo },
+	{ "refresh", 91, 100, refresh_run, NULL },
+};
+#define NSTAGES ((int)(sizeof(stages) / sizeof(stages[0])))
+
+static void stage_next(struct agent *a, struct start *st);
+static void stage_fail(struct agent *a, struct start *st);
+
+/* ---- construct ---------------------------------------------------------- */
+
+static int construct_run(struct agent *a, struct start *st)
+{
+	const struct vm_conf *c = &st->vm->conf;
+	struct hv_create_args args = {
+		.pvh = c->type == VM_TYPE_PVH,
+		.vcpus = (unsigned)c->vcpus,
+		.maxmem_kb = (uint64_t)(c->maxmem ? c->maxmem : c->memory) * 1024,
+		.tsc_mode = c->tsc_mode,
+		.rtc_offset = (long)c->rtc_timeoffset,
+	};
+	uint64_t free_kb;
+	unsigned domid;
+	int rc;
+
+	/* Refuse before creating anything: Xen would fail half-way through
+	 * populating memory with a less helpful message. */
+	if ((rc = hv_free_kb(a->hv, &free_kb, &st->err)) < 0)
+		return rc;
+	if ((uint64_t)c->memory * 1024 > free_kb)
+		return err_set(&st->err, ENOMEM,
+			       "%s needs %lld MiB but the host has %llu MiB free",
+			       st->vm->name, c->memory,
+			       (unsigned long long)(free_kb / 1024));
+	memcpy(args.uuid, c->uuid, 16);
+	if ((rc = hv_create(a->hv, &args, &domid, &st->err)) < 0)
+		return rc;
+	st->domid = (int)domid;
+	st->vm->domid = st->domid;
+	task_put(a, st->t, "domid", "%u", domid);
+	return domtree_make(a->store, domid, st->vm->name, st->uuid, &st->err);
+}
+
+static void construct_undo(struct agent *a, struct start *st)
+{
+	struct agent_err e;
+
+	if (st->domid < 0)
+		return;
+	if (hv_destroy(a->hv, (unsigned)st->domid, &e) < 0)
+		log_error("task %s: rollback: %s", st->t->id, e.msg);
+	if (domtree_remove(a->store, st->domid, NULL, &e) < 0)
+		log_error("task %s: rollback: %s", st->t->id, e.msg);
+	st->vm->domid = -1;
+	st->domid = -1;
+}
+
+/* ---- init: the builder runs in a child ---------------------------------- */
+
+static int build_child(void *arg, int fd)
+{
+	const struct hv_build_args *args = arg;
+	struct hv_built *built = NULL;
+	struct build_msg msg = { 0 };
+
+	msg.rc = hv_build(args, &msg.res, &built, &msg.err);
+	/* Report first: releasing the builder's mappings takes a few hundred
+	 * ms under emulation and the parent need not wait for it. */
+	child_write_all(fd, &msg, sizeof(msg));
+	close(fd);
+	hv_built_release(built);
+	return msg.rc ? 1 : 0;
+}
+
+static void child_stop(struct agent *a, struct start *st)
+{
+	if (st->child_fd >= 0) {
+		loop_del(a->loop, st->child_fd);
+		close(st->child_fd);
+		st->child_fd = -1;
+	}
+	loop_timer_disarm(a->loop, &st->timer);
+}
+
+static void build_reported(void *arg, int fd, short revents)
+{
+	struct start *st = arg;
+	struct agent *a = st->a;
+	struct build_msg msg;
+	ssize_t n;
+	int rc;
+
+	(void)revents;
+	n = read(fd, &msg, sizeof(msg));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	child_stop(a, st);
+	if (n != (ssize_t)sizeof(msg)) {
+		/* The child died before reporting (killed, or crashed). */
+		err_set(&st->err, EIO, "domain builder exited without a result");
+		stage_fail(a, st);
+		return;
+	}
+	if (msg.rc < 0) {
+		st->err = msg.err;
+		stage_fail(a, st);
+		return;
+	}
+	/* Console nodes go in before the introduce: xenconsoled reads them
+	 * when @introduceDomain fires and would otherwise read again. */
+	rc = domtree_rings(a->store, (unsigned)st->domid, st->console_port,
+			   msg.res.console_mfn, st->store_port,
+			   msg.res.store_mfn, &st->err);
+	if (!rc)
+		rc = store_introduce(a->store, (unsigned)st->domid,
+				     (unsigned long)msg.res.store_mfn,
+				     st->store_port, &st->err);
+	if (rc < 0) {
+		stage_fail(a, st);
+		return;
+	}
+	stage_next(a, st);
+}
+
+static void build_timeout(void *arg)
+{
+	struct start *st = arg;
+
+	if (st->child > 0)
+		kill(st->child, SIGKILL);
+	child_stop(st->a, st);
+	err_set(&st->err, ETIMEDOUT, "domain builder timed out after %lld s",
+		st->a->conf.build_timeout);
+	stage_fail(st->a, st);
+}
+
+static int init_run(struct agent *a, struct start *st)
+{
+	const struct vm_conf *c = &st->vm->conf;
+	struct hv_build_args args = {
+		.domid = (unsigned)st->domid,
+		.pvh = c->type == VM_TYPE_PVH,
+		.kernel = c->kernel,
+		.ramdisk = *c->ramdisk ? c->ramdisk : NULL,
+		.cmdline = c->cmdline,
+		.mem_mb = (unsigned)c->memory,
+		.vcpus = (unsigned)c->vcpus,
+	};
+	int rc;
+
+	/* Say which file is wrong in plain words before libxenguest does. */
+	if (access(c->kernel, R_OK) < 0)
+		return err_sys(&st->err, errno, "kernel %s", c->kernel);
+	if (*c->ramdisk && access(c->ramdisk, R_OK) < 0)
+		return err_sys(&st->err, errno, "ramdisk %s", c->ramdisk);
+	if ((rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid, &st->store_port,
+				  &st->err)) < 0 ||
+	    (rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid,
+				  &st->console_port, &st->err)) < 0)
+		return rc;
+	args.store_port = st->store_port;
+	args.console_port = st->console_port;
+	/* fork() gives the child its own copy of args. */
+	rc = child_fork(build_child, &args, &st->child, &st->child_fd, &st->err);
+	if (rc < 0)
+		return rc;
+	if ((rc = loop_add(a->loop, st->child_fd, build_reported, st)) < 0) {
+		kill(st->child, SIGKILL);
+		child_stop(a, st);
+		return err_sys(&st->err, -rc, "watch the domain builder");
+	}
+	loop_timer_init(&st->timer, build_timeout, st);
+	loop_timer_arm(a->loop, &st->timer,
+		       loop_now_ms() + (uint64_t)a->conf.build_timeout * 1000);
+	return STAGE_WAIT;
+}
+
+static void init_undo(struct agent *a, struct start *st)
+{
+	/* The domain goes with construct's undo; a builder still running must
+	 * die first so that nothing maps the domain's memory any more. */
+	if (st->child > 0 && st->child_fd >= 0)
+		kill(st->child, SIGKILL);
+	child_stop(a, st);
+}
+
+/* ---- store-vm, store-domain, watches, refresh ---------------------------- */
+
+static int store_vm_run(struct agent *a, struct start *st)
+{
+	return domtree_vm_details(a->store, &st->vm->conf, st->uuid, &st->err);
+}
+
+static void store_vm_undo(struct agent *a, struct start *st)
+{
+	struct agent_err e;
+
+	if (domtree_remove(a->store, -1, st->uuid, &e) < 0)
+		log_error("task %s: rollback: %s", st->t->id, e.msg);
+}
+
+static int store_domain_run(struct agent *a, struct start *st)
+{
+	return domtree_dom_details(a->store, (unsigned)st->domid, &st->vm->conf,
+				   &st->err);
+}
+
+/* xend watched ~/control/shutdown to time a guest's response to a
+ * shutdown request.  The watch belongs to the VM, not the task: it lives as
+ * long as the domain (the agent drops it when the domain goes). */
+static int watches_run(struct agent *a, struct start *st)
+{
+	int rc = agent_watch_shutdown(a, st->vm, true, &st->err);
+
+	st->watching = !rc;
+	return rc;
+}
+
+static void watches_undo(struct agent *a, struct start *st)
+{
+	struct agent_err e;
+
+	if (st->watching)
+		agent_watch_shutdown(a, st->vm, false, &e);
+	st->watching = false;
+}
+
+static int refresh_run(struct agent *a, struct start *st)
+{
+	struct hv_dominfo info;
+	int rc;
+
+	rc = hv_getinfo(a->hv, (unsigned)st->domid, &info, &st->err);
+	if (rc == -ENOENT)
+		return err_set(&st->err, ESRCH, "domain %d vanished during the start",
+			       st->domid);
+	if (rc < 0)
+		return rc;
+	if (info.dying || info.shutdown)
+		return err_set(&st->err, ESRCH, "domain %d %s during the start",
+			       st->domid, info.dying ? "is dying" :
+			       hv_shutdown_names[info.shutdown_reason % 6]);
+	return 0;
+}
+
+/* ---- the driver ---------------------------------------------------------- */
+
+static void start_times(struct start *st, int upto, char *out, size_t n)
+{
+	uint64_t total = 0;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < upto && i < NSTAGES; i++) {
+		o += (size_t)snprintf(out + o, n - o, "%s=%llu ", stages[i].name,
+				      (unsigned long long)st->stage_ms[i]);
+		total += st->stage_ms[i];
+		if (o >= n)
+			return;
+	}
+	snprintf(out + o, n - o, "total=%llu",
+		 (unsigned long long)(loop_now_ms() - st->t->created_ms));
+	(void)total;
+}
+
+static void start_end(struct agent *a, struct start *st, bool ok)
+{
+	struct task *t = st->t;
+	char times[256];
+
+	start_times(st, st->stage + (ok ? 0 : 1), times, sizeof(times));
+	if (ok) {
+		st->vm->state = VM_RUNNING;
+	} else {
+		st->vm->state = VM_HALTED;
+		st->vm->domid = -1;
+	}
+	task_end(a, t, ok ? NULL : &st->err, times);
+	st->vm->busy = NULL;
+	agent_publish_vm(a, st->vm);
+	t->start = NULL;
+	free(st);
+	agent_task_ended(a, t);
+}
+
+/* A stage failed: say where and why, once, then undo in reverse. */
+static void stage_fail(struct agent *a, struct start *st)
+{
+	err_prefix(&st->err, "%s: ", stages[st->stage].name);
+	st->stage_ms[st->stage] += loop_now_ms() - st->stage_t0;
+	for (int i = st->stage; i >= 0; i--)
+		if (stages[i].undo)
+			stages[i].undo(a, st);
+	start_end(a, st, false);
+}
+
+static void hold_over(void *arg)
+{
+	struct start *st = arg;
+
+	st->held = true;
+	stage_next(st->a, st);
+}
+
+/* Run stages from st->stage on until one waits, one fails, or all are
+ * done; then unpause the domain. */
+static void stage_run_from(struct agent *a, struct start *st)
+{
+	int rc;
+
+	while (st->stage < NSTAGES) {
+		const struct stage *sg = &stages[st->stage];
+
+		/* Test hook: hold the start before a named stage, so tests can
+		 * act at a known point (kill the agent, start the same VM). */
+		if (!st->held && a->conf.stage_hook_delay &&
+		    !strcmp(a->conf.stage_hook, sg->name)) {
+			log_info("task %s: holding before %s for %lld s (stage_hook)",
+				 st->t->id, sg->name, a->conf.stage_hook_delay);
+			loop_timer_init(&st->timer, hold_over, st);
+			loop_timer_arm(a->loop, &st->timer,
+				       loop_now_ms() + a->conf.stage_hook_delay * 1000);
+			return;
+		}
+		st->held = false;
+		task_progress(a, st->t, sg->name, sg->lo);
+		st->stage_t0 = loop_now_ms();
+		log_debug("task %s: stage %s", st->t->id, sg->name);
+		rc = sg->run(a, st);
+		if (rc == STAGE_WAIT)
+			return;
+		if (rc < 0) {
+			stage_fail(a, st);
+			return;
+		}
+		st->stage_ms[st->stage] = loop_now_ms() - st->stage_t0;
+		st->stage++;
+	}
+	if (hv_unpause(a->hv, (unsigned)st->domid, &st->err) < 0) {
+		st->stage = NSTAGES - 1;
+		stage_fail(a, st);
+		return;
+	}
+	start_end(a, st, true);
+}
+
+/* The stage that waited has finished its work: close its clock and go on. */
+static void stage_next(struct agent *a, struct start *st)
+{
+	if (st->held) {
+		stage_run_from(a, st);
+		return;
+	}
+	st->stage_ms[st->stage] = loop_now_ms() - st->stage_t0;
+	st->stage++;
+	stage_run_from(a, st);
+}
+
+void start_run(struct agent *a, struct task *t)
+{
+	enum vm_match how;
+	struct start *st;
+	struct vm *vm;
+	char uuid[37];
+
+	t->state = TASK_RUNNING;
+	task_put(a, t, "state", "running");
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		struct agent_err e;
+
+		err_set(&e, ENOMEM, "lookup: out of memory");
+		task_end(a, t, &e, NULL);
+		agent_task_ended(a, t);
+		return;
+	}
+	st->a = a;
+	st->t = t;
+	st->domid = -1;
+	st->child_fd = -1;
+	vm = vm_lookup(&a->vms, t->req.arg, &how);
+	if (!vm)
+		err_set(&st->err, ENOENT, "lookup: no VM named '%s' (by name, "
+			"domid or UUID)", t->req.arg);
+	else if (!vm->valid)
+		err_set(&st->err, EINVAL, "lookup: VM file of %s is invalid: %s",
+			vm->name, vm->error);
+	else if (vm->busy)
+		err_set(&st->err, EBUSY, "lookup: %s is busy with task %s",
+			vm->name, vm->busy->id);
+	else if (vm->state != VM_HALTED)
+		err_set(&st->err, EBUSY, "lookup: %s is %s as domid %d", vm->name,
+			vm_state_names[vm->state], vm->domid);
+	if (st->err.errnum) {
+		task_end(a, t, &st->err, NULL);
+		free(st);
+		agent_task_ended(a, t);
+		return;
+	}
+	conf_format_uuid(vm->conf.uuid, uuid);
+	memcpy(st->uuid, uuid, sizeof(uuid));
+	st->vm = vm;
+	t->start = st;
+	vm->busy = t;
+	vm->state = VM_STARTING;
+	agent_publish_vm(a, vm);
+	log_info("task %s: starting %s (%s)", t->id, vm->name, st->uuid);
+	stage_run_from(a, st);
+}
+
+bool start_child_exited(struct agent *a, pid_t pid, int status)
+{
+	for (struct task *t = a->tasks; t; t = t->next) {
+		struct start *st = t->start;
+
+		if (!st || st->child != pid)
+			continue;
+		st->child = 0;
+		if (WIFSIGNALED(status))
+			log_debug("task %s: builder ended by signal %d", t->id,
+				  WTERMSIG(status));
+		return true;
+	}
+	return false;
+}
+
+void start_abort(struct agent *a, struct task *t, const char *why)
+{
+	struct start *st = t->start;
+
+	if (!st)
+		return;
+	err_set(&st->err, EINTR, "%s", why);
+	stage_fail(a, st);
+}

@@ -1,0 +1,20 @@
+/* The start pipeline: xend's VM start as a table of stages, each with a
+ * progress range, a run and an undo, driven one at a time by the loop. */
+#ifndef XSAGENT_START_H
+#define XSAGENT_START_H
+
+#include <sys/types.h>
+
+#include "agent.h"
+#include "task.h"
+
+/* Look the VM up, check it may start, and run the stages.  Returns when
+ * the task has ended or waits on a child or timer; the task's end is
+ * reported through agent_task_ended(). */
+void start_run(struct agent *a, struct task *t);
+/* Roll a running start back now (the agent is stopping). */
+void start_abort(struct agent *a, struct task *t, const char *why);
+/* A child process has exited: true if it was a start's builder. */
+bool start_child_exited(struct agent *a, pid_t pid, int status);
+
+#endif

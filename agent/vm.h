@@ -1,0 +1,58 @@
+/* The VM registry: one VM per INI file in the VM directory, its runtime
+ * state (derived from the hypervisor by the agent's refresh) and lookup in
+ * xend's order: name, then domid, then UUID. */
+#ifndef XSAGENT_VM_H
+#define XSAGENT_VM_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+enum vm_state { VM_HALTED, VM_STARTING, VM_RUNNING, VM_PAUSED, VM_SHUTDOWN,
+		VM_CRASHED };
+extern const char *const vm_state_names[];
+
+struct task;
+
+struct vm {
+	struct vm *next;
+	char *file;
+	char name[65];		/* conf.name, or the file's base name if invalid */
+	bool valid;
+	char *error;		/* first problem with the file, when !valid */
+	struct vm_conf conf;
+
+	enum vm_state state;
+	int domid;		/* -1: no domain */
+	struct task *busy;	/* the task operating on this VM, if any */
+	bool published;
+	int pub_state, pub_domid;	/* last published, to skip rewrites */
+	bool watching;		/* the agent watches its ~/control/shutdown */
+	char last_shutdown[16];	/* reason the last domain ended, or "" */		/* its <root>/vm/<name> node exists */
+};
+
+struct vm_list {
+	struct vm *head;
+	unsigned n;
+};
+
+/* Parse one VM file.  Always returns a struct vm (NULL only when out of
+ * memory); on a bad file vm->valid is false, vm->error holds the first
+ * problem and every problem is in diag. */
+struct vm *vm_load_file(const char *path, struct conf_diag *diag);
+/* Load every *.ini in dir, in name order.  Names and UUIDs must be unique:
+ * a clash makes both files invalid.  Returns 0, or a negative errno when
+ * the directory could not be read or any file was invalid. */
+int vm_load_dir(const char *dir, struct vm_list *list, struct conf_diag *diag);
+void vm_free(struct vm *vm);
+void vm_list_dispose(struct vm_list *list);
+
+enum vm_match { VM_BY_NAME, VM_BY_DOMID, VM_BY_UUID };
+/* Look key up as a name, then a domid of a VM with a domain, then a UUID.
+ * Invalid VMs are found too (so a start can say why it cannot run). */
+struct vm *vm_lookup(const struct vm_list *list, const char *key,
+		     enum vm_match *how_r);
+struct vm *vm_find_uuid(const struct vm_list *list, const unsigned char u[16]);
+struct vm *vm_find_domid(const struct vm_list *list, int domid);
+
+#endif

@@ -1,0 +1,140 @@
+/* The config engine: agent settings, VM files, file:line diagnostics. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "conf.h"
+#include "vm.h"
+
+static char dir[] = "/tmp/xsagent-unit-XXXXXX";
+
+static const char *put(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static int has(const struct conf_diag *d, const char *s)
+{
+	for (unsigned i = 0; i < d->n; i++)
+		if (strstr(d->lines[i], s))
+			return 1;
+	return 0;
+}
+
+#define GOOD_VM "[vm]\nname = web1\nuuid = 6B1F3C52-8d0e-4a7b-9e21-3f5c7a9d0b14\n" \
+		"kernel = /boot/vmlinuz\nmemory = 256\n"
+
+int main(void)
+{
+	struct agent_conf c;
+	struct conf_diag d = { 0 };
+	struct vm *vm;
+	char uuid[37];
+	const char *p;
+
+	if (!mkdtemp(dir))
+		return 2;
+
+	p = put("a.ini", "[agent]\ncontrol_root = /x\ntask_retention = 5\n");
+	ok(conf_load_agent(p, &c, &d) == 0 && d.n == 0, "agent file loads");
+	is_str(c.control_root, "/x", "control_root set");
+	ok(c.task_retention == 5, "task_retention set");
+	is_str(c.vm_dir, "/etc/xsagent/vms", "vm_dir defaulted");
+	ok(c.log_level == LOG_LVL_INFO, "log_level defaulted");
+	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
+
+	p = put("b.ini", "[agent]\n; comment\ncolor = red\ntask_max = 0\n"
+			 "log_level = loud\ntask_max = 3\n[other]\nx = 1\nnot a pair\n");
+	ok(conf_load_agent(p, &c, &d) < 0, "bad agent file refused");
+	ok(has(&d, "b.ini:3: unknown key 'color'"), "unknown key with line");
+	ok(has(&d, "b.ini:4: task_max: 0 is outside 1..10000"), "range with line");
+	ok(has(&d, "b.ini:5: log_level: 'loud' is not one of"), "enum with line");
+	ok(has(&d, "b.ini:6: duplicate key 'task_max'"), "duplicate with line");
+	ok(has(&d, "b.ini:7: unknown section [other]") ||
+	   has(&d, "b.ini:8: unknown section [other]"), "unknown section");
+	ok(has(&d, "b.ini:9: syntax error"), "syntax error with line");
+	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
+	conf_diag_dispose(&d);
+
+	ok(conf_load_agent("/nonexistent/x.ini", &c, &d) < 0 &&
+	   has(&d, "No such file"), "missing file named");
+	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
+	conf_diag_dispose(&d);
+
+	p = put("web1.ini", GOOD_VM);
+	vm = vm_load_file(p, &d);
+	ok(vm && vm->valid && d.n == 0, "good VM file is valid");
+	is_str(vm->name, "web1", "name");
+	conf_format_uuid(vm->conf.uuid, uuid);
+	is_str(uuid, "6b1f3c52-8d0e-4a7b-9e21-3f5c7a9d0b14", "uuid normalised");
+	ok(vm->conf.memory == 256 && vm->conf.vcpus == 1 && vm->conf.maxmem == 0,
+	   "memory set, vcpus and maxmem defaulted");
+	ok(vm->conf.on_reboot == VM_ACT_RESTART && vm->conf.type == VM_TYPE_PV,
+	   "enum defaults");
+	vm_free(vm);
+
+	p = put("bad.ini", "[vm]\nname = bad vm\nuuid = nope\nmemory = lots\n"
+			   "vcpus = 0\nkernel = vmlinuz\ntype = hvm\non_crash = explode\n"
+			   "cmdline = a\tb\n");
+	vm = vm_load_file(p, &d);
+	ok(vm && !vm->valid, "bad VM file is invalid");
+	ok(has(&d, "bad.ini:2: name: 'bad vm' is not a name"), "bad name");
+	ok(has(&d, "bad.ini:3: uuid: 'nope' is not a UUID"), "bad uuid");
+	ok(has(&d, "bad.ini:4: memory: 'lots' is not a whole number"), "bad number");
+	ok(has(&d, "bad.ini:5: vcpus: 0 is outside 1..128"), "vcpus range");
+	ok(has(&d, "bad.ini:6: kernel: 'vmlinuz' is not an absolute path"),
+	   "relative kernel");
+	ok(has(&d, "bad.ini:7: type: 'hvm'"), "unknown type");
+	ok(has(&d, "bad.ini:8: on_crash: 'explode'"), "unknown action");
+	ok(has(&d, "bad.ini:9: cmdline: not printable"), "control char in cmdline");
+	is_str(vm->name, "bad", "an invalid VM is named after its file");
+	ok(vm->error && strstr(vm->error, "bad.ini:2:"), "first error kept");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	p = put("empty.ini", "[vm]\nmemory = 64\n");
+	vm = vm_load_file(p, &d);
+	ok(vm && !vm->valid && has(&d, "empty.ini: missing key 'name'") &&
+	   has(&d, "empty.ini: missing key 'uuid'") &&
+	   has(&d, "empty.ini: missing key 'kernel'"), "missing required keys named");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	p = put("mm.ini", GOOD_VM "maxmem = 128\n");
+	vm = vm_load_file(p, &d);
+	ok(vm && !vm->valid && has(&d, "maxmem (128) is below memory (256)"),
+	   "maxmem below memory refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	{
+		char line[3000];
+
+		memset(line, 'a', sizeof(line));
+		memcpy(line, "[vm]\ncmdline = ", 15);
+		strcpy(line + 2980, "\nname = x\n");
+		p = put("long.ini", line);
+		vm = vm_load_file(p, &d);
+		ok(vm && !vm->valid && has(&d, "long.ini:2: line longer than"),
+		   "over-long line reported with its line");
+		vm_free(vm);
+		conf_diag_dispose(&d);
+	}
+
+	unlink(put("a.ini", ""));
+	unlink(put("b.ini", ""));
+	unlink(put("web1.ini", ""));
+	unlink(put("bad.ini", ""));
+	unlink(put("mm.ini", ""));
+	unlink(put("empty.ini", ""));
+	unlink(put("long.ini", ""));
+	rmdir(dir);
+	return tap_done();
+}
