@@ -372,6 +372,7 @@ static void start_end(struct agent *a, struct start *st, bool ok)
 /* A stage failed: say where and why, once, then undo in reverse. */
 static void stage_fail(struct agent *a, struct start *st)
 {
+	loop_timer_disarm(a->loop, &st->timer);
 	err_prefix(&st->err, "%s: ", stages[st->stage].name);
 	st->stage_ms[st->stage] += loop_now_ms() - st->stage_t0;
 	for (int i = st->stage; i >= 0; i--)

@@ -1,0 +1,79 @@
+#!/bin/sh
+# A VM start requested in xenstore: by name, then by UUID after the guest
+# powered itself off.  Checks the published stages in order (from
+# xenstored's own trace), every node the start writes, the guest's console
+# marker, xl's view, and that a shutdown leaves the VM halted with nothing
+# behind.
+. /usr/lib/xsagent/tests/lib.sh
+vm=demo
+uuid=6b1f3c52-8d0e-4a7b-9e21-3f5c7a9d0b14
+snapshot /tmp/snap.before
+xsa_start_agent
+check_eq "VM record state" "$(xs $XSA_ROOT/vm/$vm/state)" halted
+check_eq "VM record uuid" "$(xs $XSA_ROOT/vm/$vm/uuid)" $uuid
+
+run_start() { # ID KEY
+	: >/var/log/xen/console/guest-$vm.log 2>/dev/null
+	xenstore-control logfile /tmp/xs.trace >/dev/null
+	xsa_request "$1" "start $2"
+	check_eq "task $1" "$(xsa_wait_task "$1" 120)" done
+	xenstore-control logfile "" >/dev/null
+	# The stages as the agent published them, in the order xenstored saw.
+	seq=$(sed -n "s|^IN .* WRITE (/xsagent/task/$1/\(stage\|progress\) \(.*\))$|\2|p" /tmp/xs.trace | tr '\n' ' ')
+	check_eq "published stage/progress sequence" "$seq" \
+		"construct 0 init 31 store-vm 61 store-domain 71 watches 81 refresh 91 done 100 "
+	check_eq "task op" "$(xs $XSA_ROOT/task/$1/op)" start
+	check_eq "task vm" "$(xs $XSA_ROOT/task/$1/vm)" "$2"
+	check_match "task time" "$(xs $XSA_ROOT/task/$1/time)" \
+		"construct=* init=* store-vm=* store-domain=* watches=* refresh=* total=*"
+	domid=$(xs $XSA_ROOT/task/$1/domid)
+	check_match "task domid" "$domid" "[1-9]*"
+}
+
+check_domain() {
+	d=/local/domain/$domid
+	check_eq "VM state" "$(xs $XSA_ROOT/vm/$vm/state)" running
+	check_eq "VM domid" "$(xs $XSA_ROOT/vm/$vm/domid)" "$domid"
+	check_eq "$d/name" "$(xs $d/name)" $vm
+	check_eq "$d/domid" "$(xs $d/domid)" "$domid"
+	check_eq "$d/vm" "$(xs $d/vm)" /vm/$uuid
+	check_eq "$d/memory/static-max" "$(xs $d/memory/static-max)" 131072
+	check_eq "$d/memory/target" "$(xs $d/memory/target)" 131072
+	check_eq "$d/cpu/0/availability" "$(xs $d/cpu/0/availability)" online
+	check_match "$d/console/port" "$(xs $d/console/port)" "[0-9]*"
+	check_match "$d/console/ring-ref" "$(xs $d/console/ring-ref)" "[0-9]*"
+	check_eq "$d/console/type" "$(xs $d/console/type)" xenconsoled
+	check_match "$d/store/port" "$(xs $d/store/port)" "[0-9]*"
+	check_match "$d/store/ring-ref" "$(xs $d/store/ring-ref)" "[0-9]*"
+	check_eq "perms of $d" "$(xenstore-ls -p $d | sed -n 's/^name = .*(\(.*\))$/\1/p')" "n0,r$domid"
+	check_eq "perms of $d/control" "$(xenstore-ls -p $d | sed -n 's/^control = .*(\(.*\))$/\1/p')" "n0,b$domid"
+	check_eq "/vm/$uuid/name" "$(xs /vm/$uuid/name)" $vm
+	check_eq "/vm/$uuid/uuid" "$(xs /vm/$uuid/uuid)" $uuid
+	check_match "/vm/$uuid/image" "$(xs /vm/$uuid/image)" "(pv (kernel /var/lib/xsagent/guest/vmlinuz)*"
+	check_match "/vm/$uuid/start_time" "$(xs /vm/$uuid/start_time)" "[0-9]*"
+	check_eq "/vm/$uuid/on_reboot" "$(xs /vm/$uuid/on_reboot)" restart
+	check_eq "xl list shows it" "$(xl list | awk -v d="$domid" '$2 == d { print $1 }')" $vm
+	wait_until 60 console_has $vm "XSAGENT-GUEST-UP $vm" || fail "no marker on the console"
+	pass "guest printed its marker on its console"
+}
+
+poweroff_and_check() {
+	xenstore-write /local/domain/$domid/control/shutdown poweroff
+	vm_halted() { [ "$(xs $XSA_ROOT/vm/$vm/state)" = halted ]; }
+	wait_until 60 vm_halted || fail "VM not halted 60 s after poweroff"
+	pass "VM halted after the guest powered off"
+	check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/$vm/last_shutdown_reason)" poweroff
+	check_eq "VM domid" "$(xs $XSA_ROOT/vm/$vm/domid)" ""
+	xenstore-exists /local/domain/$domid && fail "/local/domain/$domid left behind"
+	xenstore-exists /vm/$uuid && fail "/vm/$uuid left behind"
+	pass "domain nodes removed"
+}
+
+run_start byname $vm
+check_domain
+poweroff_and_check
+run_start byuuid $uuid
+check_domain
+poweroff_and_check
+xsa_stop_agent
+no_leak /tmp/snap.before "two starts and two poweroffs"
