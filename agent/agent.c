@@ -168,14 +168,19 @@ static void agent_refresh(struct agent *a)
 
 /* ---- request intake ------------------------------------------------------ */
 
-static void agent_schedule(struct agent *a)
+static bool agent_busy(const struct agent *a)
 {
-	if (a->stopping)
-		return;
-	/* Starts run one at a time; others wait as queued. */
 	for (struct task *t = a->tasks; t; t = t->next)
 		if (t->state == TASK_RUNNING)
-			return;
+			return true;
+	return false;
+}
+
+/* Starts run one at a time; others wait as queued. */
+static void agent_schedule(struct agent *a)
+{
+	if (a->stopping || agent_busy(a))
+		return;
 	for (struct task *t = a->tasks; t; t = t->next)
 		if (t->state == TASK_QUEUED) {
 			start_run(a, t);
@@ -207,12 +212,22 @@ static void agent_consume(struct agent *a, const char *id)
 	char p[512], tp[512];
 	struct request req = { 0 };
 	struct agent_err err, perr;
-	bool valid_id = request_valid_id(id), exists, parsed = false;
+	bool valid_id = request_valid_id(id), exists, parsed = false, idle;
 	int rc = -EAGAIN;
 
 	agent_path(a, "request/", p, sizeof(p));
 	strncat(p, id, sizeof(p) - strlen(p) - 1);
 	exists = valid_id && task_find(a, id);
+	/* Our own removal fires this watch again: a plain read tells that the
+	 * request is gone without a transaction (one request, not three). */
+	{
+		char *v = NULL;
+
+		if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == -ENOENT)
+			return;
+		free(v);
+	}
+	idle = !agent_busy(a);
 	for (int i = 0; i < INTAKE_TX_TRIES && rc == -EAGAIN; i++) {
 		char *val = NULL;
 		size_t len = 0;
@@ -245,7 +260,8 @@ static void agent_consume(struct agent *a, const char *id)
 			if (!rc) {
 				strcpy(tp + base, "state");
 				rc = store_write(a->store, tx, tp,
-						 parsed ? "queued" : "failed", &err);
+						 !parsed ? "failed" : idle ? "running" : "queued",
+						 &err);
 			}
 			if (!rc && !parsed) {
 				char msg[300];
@@ -289,8 +305,11 @@ static void agent_consume(struct agent *a, const char *id)
 		task_prune(a);
 		return;
 	}
+	/* Recorded as running when nothing else runs: it starts right now. */
 	t->state = TASK_QUEUED;
-	log_info("task %s: %s %s queued", id, request_op_names[req.op], req.arg);
+	t->published_running = idle;
+	log_info("task %s: %s %s %s", id, request_op_names[req.op], req.arg,
+		 idle ? "accepted" : "queued");
 	agent_schedule(a);
 }
 

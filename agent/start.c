@@ -451,7 +451,8 @@ void start_run(struct agent *a, struct task *t)
 	char uuid[37];
 
 	t->state = TASK_RUNNING;
-	task_put(a, t, "state", "running");
+	if (!t->published_running)
+		task_put(a, t, "state", "running");
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		struct agent_err e;

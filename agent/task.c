@@ -71,7 +71,8 @@ void task_end(struct agent *a, struct task *t, const struct agent_err *err,
 		log_info("task %s (%s %s): done%s%s", t->id,
 			 request_op_names[t->req.op], t->req.arg,
 			 times ? ", " : "", times ? times : "");
-		task_progress(a, t, "done", 100);
+		t->progress = 100;
+		task_put(a, t, "progress", "100");
 	}
 	if (times)
 		task_put(a, t, "time", "%s", times);

@@ -32,6 +32,7 @@ struct task {
 	unsigned progress;
 	uint64_t created_ms, ended_ms;	/* monotonic */
 	struct start *start;		/* pipeline state while running */
+	bool published_running;		/* intake already wrote state=running */
 };
 
 struct task *task_new(struct agent *a, const char *id,

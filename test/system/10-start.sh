@@ -21,7 +21,7 @@ run_start() { # ID KEY
 	# The stages as the agent published them, in the order xenstored saw.
 	seq=$(sed -n "s|^IN .* WRITE (/xsagent/task/$1/\(stage\|progress\) \(.*\))$|\2|p" /tmp/xs.trace | tr '\n' ' ')
 	check_eq "published stage/progress sequence" "$seq" \
-		"construct 0 init 31 store-vm 61 store-domain 71 watches 81 refresh 91 done 100 "
+		"construct 0 init 31 store-vm 61 store-domain 71 watches 81 refresh 91 100 "
 	check_eq "task op" "$(xs $XSA_ROOT/task/$1/op)" start
 	check_eq "task vm" "$(xs $XSA_ROOT/task/$1/vm)" "$2"
 	check_match "task time" "$(xs $XSA_ROOT/task/$1/time)" \
