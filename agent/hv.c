@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xenctrl.h>
 #include <xenguest.h>
 
@@ -19,6 +21,8 @@ struct hv {
 struct hv_built {
 	xc_interface *xch;
 	struct xc_dom_image *dom;
+	const char *cache_out;
+	bool decompressed;	/* the loader replaced the file's bytes */
 };
 
 /* Fill err from libxenctrl's last error when it has one, else errno. */
@@ -274,7 +278,15 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	dom->xenstore_domid = 0;
 	dom->max_vcpus = a->vcpus;
 	BUILD_STEP(xc_dom_boot_xen_init(dom, xch, a->domid), "builder init");
-	BUILD_STEP(xc_dom_parse_image(dom), "parse kernel image");
+	{
+		/* The bzImage loader swaps the file's bytes for the decompressed
+		 * ELF: that is what a later build can load directly. */
+		const void *raw = dom->kernel_blob;
+
+		BUILD_STEP(xc_dom_parse_image(dom), "parse kernel image");
+		b->decompressed = dom->kernel_blob != raw && dom->kernel_size > 4 &&
+				  !memcmp(dom->kernel_blob, "\x7f" "ELF", 4);
+	}
 	BUILD_STEP(xc_dom_mem_init(dom, a->mem_mb), "set up memory");
 	BUILD_STEP(xc_dom_boot_mem_init(dom), "allocate guest memory");
 	BUILD_STEP(xc_dom_build_image(dom), "build image");
@@ -286,6 +298,7 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	res->console_mfn = xc_dom_p2m(dom, dom->console_pfn);
 	b->xch = xch;
 	b->dom = dom;
+	b->cache_out = a->kernel_cache_out;
 	*built_r = b;
 	return 0;
 out:
@@ -294,6 +307,30 @@ out:
 	xc_interface_close(xch);
 	free(b);
 	return rc;
+}
+
+int hv_built_save_kernel(struct hv_built *b, struct agent_err *err)
+{
+	char tmp[1100];
+	FILE *f;
+	int rc = 0;
+
+	if (!b || !b->cache_out || !b->decompressed)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", b->cache_out, (int)getpid());
+	f = fopen(tmp, "we");
+	if (!f)
+		return err_sys(err, errno, "kernel cache %s", tmp);
+	if (fwrite(b->dom->kernel_blob, 1, b->dom->kernel_size, f) !=
+	    b->dom->kernel_size)
+		rc = err_sys(err, errno ? errno : EIO, "kernel cache %s", tmp);
+	if (fclose(f) != 0 && !rc)
+		rc = err_sys(err, errno, "kernel cache %s", tmp);
+	if (!rc && rename(tmp, b->cache_out) < 0)
+		rc = err_sys(err, errno, "kernel cache %s", b->cache_out);
+	if (rc)
+		unlink(tmp);
+	return rc ? rc : 1;
 }
 
 void hv_built_release(struct hv_built *b)

@@ -37,6 +37,8 @@ struct hv_build_args {
 	unsigned domid;
 	bool pvh;
 	const char *kernel, *ramdisk, *cmdline;	/* ramdisk may be NULL */
+	/* Where to keep the decompressed kernel for later builds (NULL: no). */
+	const char *kernel_cache_out;
 	unsigned mem_mb, vcpus;
 	unsigned store_port, console_port;
 };
@@ -76,5 +78,10 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
 int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	     struct hv_built **built_r, struct agent_err *err);
 void hv_built_release(struct hv_built *b);
+/* When the build decompressed the kernel and kernel_cache_out was given,
+ * write the decompressed ELF there (atomically): later builds can load it
+ * without decompressing.  Returns 1 when written, 0 when there was nothing
+ * to keep, or a negative errno. */
+int hv_built_save_kernel(struct hv_built *b, struct agent_err *err);
 
 #endif

@@ -32,6 +32,7 @@
 
 #include "child.h"
 #include "domtree.h"
+#include "kcache.h"
 #include "log.h"
 #include "start.h"
 
@@ -47,6 +48,7 @@ struct stage {
 
 struct build_msg {
 	int rc;
+	uint64_t build_ms;		/* as the child measured it */
 	struct agent_err err;
 	struct hv_build_result res;
 };
@@ -66,6 +68,7 @@ struct start {
 	bool watching;
 	uint64_t stage_t0;
 	uint64_t stage_ms[8];
+	uint64_t build_ms;
 	struct agent_err err;
 };
 
@@ -149,11 +152,21 @@ static int build_child(void *arg, int fd)
 	struct hv_built *built = NULL;
 	struct build_msg msg = { 0 };
 
+	uint64_t t0 = loop_now_ms();
+
 	msg.rc = hv_build(args, &msg.res, &built, &msg.err);
-	/* Report first: releasing the builder's mappings takes a few hundred
-	 * ms under emulation and the parent need not wait for it. */
+	msg.build_ms = loop_now_ms() - t0;
+	/* Report first: keeping the decompressed kernel and releasing the
+	 * builder's mappings take a while and the parent need not wait. */
 	child_write_all(fd, &msg, sizeof(msg));
 	close(fd);
+	if (built && args->kernel_cache_out &&
+	    kcache_prepare(args->kernel_cache_out) == 0) {
+		struct agent_err e;
+
+		if (hv_built_save_kernel(built, &e) == 1)
+			kcache_prune(args->kernel_cache_out);
+	}
 	hv_built_release(built);
 	return msg.rc ? 1 : 0;
 }
@@ -187,6 +200,7 @@ static void build_reported(void *arg, int fd, short revents)
 		stage_fail(a, st);
 		return;
 	}
+	st->build_ms = msg.build_ms;
 	if (msg.rc < 0) {
 		st->err = msg.err;
 		stage_fail(a, st);
@@ -223,10 +237,12 @@ static void build_timeout(void *arg)
 static int init_run(struct agent *a, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
+	char use[1100], fill[1100];
 	struct hv_build_args args = {
 		.domid = (unsigned)st->domid,
 		.pvh = c->type == VM_TYPE_PVH,
-		.kernel = c->kernel,
+		.kernel = use,
+		.kernel_cache_out = fill,
 		.ramdisk = *c->ramdisk ? c->ramdisk : NULL,
 		.cmdline = c->cmdline,
 		.mem_mb = (unsigned)c->memory,
@@ -239,6 +255,12 @@ static int init_run(struct agent *a, struct start *st)
 		return err_sys(&st->err, errno, "kernel %s", c->kernel);
 	if (*c->ramdisk && access(c->ramdisk, R_OK) < 0)
 		return err_sys(&st->err, errno, "ramdisk %s", c->ramdisk);
+	kcache_lookup(a->conf.kernel_cache, c->kernel, use, sizeof(use), fill,
+		      sizeof(fill));
+	if (!*fill)
+		args.kernel_cache_out = NULL;
+	log_info("task %s: kernel %s%s", st->t->id, use,
+		 *fill ? " (decompressed copy will be cached)" : "");
 	if ((rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid, &st->store_port,
 				  &st->err)) < 0 ||
 	    (rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid,
@@ -344,7 +366,8 @@ static void start_times(struct start *st, int upto, char *out, size_t n)
 		if (o >= n)
 			return;
 	}
-	snprintf(out + o, n - o, "total=%llu",
+	snprintf(out + o, n - o, "build=%llu total=%llu",
+		 (unsigned long long)st->build_ms,
 		 (unsigned long long)(loop_now_ms() - st->t->created_ms));
 	(void)total;
 }

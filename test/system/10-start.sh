@@ -25,7 +25,7 @@ run_start() { # ID KEY
 	check_eq "task op" "$(xs $XSA_ROOT/task/$1/op)" start
 	check_eq "task vm" "$(xs $XSA_ROOT/task/$1/vm)" "$2"
 	check_match "task time" "$(xs $XSA_ROOT/task/$1/time)" \
-		"construct=* init=* store-vm=* store-domain=* watches=* refresh=* total=*"
+		"construct=* init=* store-vm=* store-domain=* watches=* refresh=* build=* total=*"
 	domid=$(xs $XSA_ROOT/task/$1/domid)
 	check_match "task domid" "$domid" "[1-9]*"
 }
