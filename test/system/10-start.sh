@@ -8,6 +8,8 @@
 vm=demo
 uuid=6b1f3c52-8d0e-4a7b-9e21-3f5c7a9d0b14
 snapshot /tmp/snap.before
+kc=/var/cache/xsagent/kernels
+rm -rf $kc
 xsa_start_agent
 check_eq "VM record state" "$(xs $XSA_ROOT/vm/$vm/state)" halted
 check_eq "VM record uuid" "$(xs $XSA_ROOT/vm/$vm/uuid)" $uuid
@@ -70,10 +72,18 @@ poweroff_and_check() {
 }
 
 run_start byname $vm
+grep -q "task byname: kernel /var/lib/xsagent/guest/vmlinuz (decompressed copy will be cached)" $XSA_LOG ||
+	fail "first start did not plan to cache the kernel"
+cached() { ls $kc/*.elf >/dev/null 2>&1; }
+wait_until 30 cached || fail "no decompressed kernel in $kc"
+check_match "cached kernel" "$(ls $kc)" "*.elf"
 check_domain
 poweroff_and_check
 run_start byuuid $uuid
+grep -q "task byuuid: kernel $kc/.*\.elf$" $XSA_LOG || fail "second start did not load the cached kernel"
+pass "second start loaded the cached kernel"
 check_domain
 poweroff_and_check
+check_eq "cache entries" "$(ls $kc | wc -l)" 1
 xsa_stop_agent
 no_leak /tmp/snap.before "two starts and two poweroffs"
