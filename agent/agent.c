@@ -386,6 +386,49 @@ static void agent_prune_due(void *arg)
 
 /* ---- set-up, reload ------------------------------------------------------ */
 
+/* Task records an earlier run left: finished ones are pruned like ours
+ * (their age counts from now); one left queued or running was cut short by
+ * that run's end.  (Rolling back what such a start left behind is the
+ * refresh's job: a domain with the VM's UUID is adopted or cleaned up.) */
+static void agent_adopt_tasks(struct agent *a)
+{
+	static const struct request none = { 0 };
+	struct agent_err err;
+	char p[512], **ids = NULL;
+	unsigned n = 0;
+
+	agent_path(a, "task", p, sizeof(p));
+	if (store_ls(a->store, STORE_NOTX, p, &ids, &n, &err) < 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		char sp[600], *state = NULL;
+		struct task *t;
+
+		if (!request_valid_id(ids[i]) || task_find(a, ids[i]))
+			continue;
+		t = task_new(a, ids[i], &none);
+		if (!t)
+			break;
+		t->state = TASK_DONE;
+		t->ended_ms = loop_now_ms();
+		snprintf(sp, sizeof(sp), "%s/%s/state", p, ids[i]);
+		if (store_read(a->store, STORE_NOTX, sp, &state, NULL, &err) == 0 &&
+		    (!strcmp(state, "queued") || !strcmp(state, "running"))) {
+			char rel[128];
+
+			t->state = TASK_FAILED;
+			snprintf(rel, sizeof(rel), "task/%s/error", ids[i]);
+			agent_put(a, rel, "interrupted by agent restart");
+			snprintf(rel, sizeof(rel), "task/%s/state", ids[i]);
+			agent_put(a, rel, "failed");
+			log_warn("task %s: interrupted by agent restart", ids[i]);
+		}
+		free(state);
+	}
+	free(ids);
+	task_prune(a);
+}
+
 static int agent_load_vms(struct agent *a, struct vm_list *list)
 {
 	struct conf_diag diag = { 0 };
@@ -438,6 +481,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	agent_refresh(a);
 	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
 		agent_publish_vm(a, vm);
+	agent_adopt_tasks(a);
 	if ((rc = loop_add(a->loop, store_fd(a->store), agent_store_ready, a)) < 0)
 		return err_sys(err, -rc, "poll xenstore");
 	/* Watch the domain list before the requests, so that a start
