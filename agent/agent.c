@@ -434,7 +434,7 @@ static int agent_load_vms(struct agent *a, struct vm_list *list)
 	struct conf_diag diag = { 0 };
 	int rc;
 
-	rc = vm_load_dir(a->conf.vm_dir, list, &diag);
+	rc = vm_load_dir(a->conf.vm_dir, a->conf.script_dir, list, &diag);
 	for (unsigned i = 0; i < diag.n; i++)
 		log_error("%s", diag.lines[i]);
 	conf_diag_dispose(&diag);

@@ -12,6 +12,7 @@ const char *const conf_vm_types[] = { "pv", "pvh", NULL };
 const char *const conf_actions[] = { "destroy", "restart", "preserve", NULL };
 const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 				       NULL };
+const char *const conf_vbd_modes[] = { "r", "w", NULL };
 
 #define X_STR(k, d, len, doc) { #k, CK_STR, offsetof(S, k), d, 0, len, NULL, doc },
 #define X_PATH(k, d, doc) { #k, CK_PATH, offsetof(S, k), d, 0, 0, NULL, doc },
@@ -20,6 +21,10 @@ const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 #define X_INT(k, d, lo, hi, doc) { #k, CK_INT, offsetof(S, k), d, lo, hi, NULL, doc },
 #define X_ENUM(k, d, nm, doc) { #k, CK_ENUM, offsetof(S, k), d, 0, 0, nm, doc },
 #define X_UUID(k, d, doc) { #k, CK_UUID, offsetof(S, k), d, 0, 0, NULL, doc },
+#define X_MAC(k, d, doc) { #k, CK_MAC, offsetof(S, k), d, 0, 0, NULL, doc },
+#define X_IFNAME(k, d, doc) { #k, CK_IFNAME, offsetof(S, k), d, 0, 0, NULL, doc },
+#define X_SCRIPT(k, d, doc) { #k, CK_SCRIPT, offsetof(S, k), d, 0, 0, NULL, doc },
+#define X_VDEV(k, d, doc) { #k, CK_VDEV, offsetof(S, k), d, 0, 0, NULL, doc },
 #define S struct agent_conf
 const struct conf_key conf_agent_keys[] = {
 #include "conf_agent.def"
@@ -30,6 +35,18 @@ const struct conf_key conf_vm_keys[] = {
 #include "conf_vm.def"
 };
 #undef S
+#define S struct vif_conf
+const struct conf_key conf_vif_keys[] = {
+#include "conf_vif.def"
+};
+#undef S
+#define S struct vbd_conf
+const struct conf_key conf_vbd_keys[] = {
+#include "conf_vbd.def"
+};
+#undef S
+const size_t conf_vif_nkeys = sizeof(conf_vif_keys) / sizeof(conf_vif_keys[0]);
+const size_t conf_vbd_nkeys = sizeof(conf_vbd_keys) / sizeof(conf_vbd_keys[0]);
 const size_t conf_agent_nkeys = sizeof(conf_agent_keys) / sizeof(conf_agent_keys[0]);
 const size_t conf_vm_nkeys = sizeof(conf_vm_keys) / sizeof(conf_vm_keys[0]);
 
@@ -118,6 +135,29 @@ void conf_format_uuid(const unsigned char u[16], char out[37])
 		 u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+int conf_vdev_devid(const char *v)
+{
+	if (strlen(v) != 4 || strncmp(v, "xvd", 3) || v[3] < 'a' || v[3] > 'p')
+		return -1;
+	return 202 << 8 | (v[3] - 'a') << 4;
+}
+
+int conf_parse_mac(const char *s, unsigned char out[6])
+{
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hexval((unsigned char)s[3 * i]);
+		int lo = hexval((unsigned char)s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	/* A NIC's address is unicast: the group bit of the first octet clear. */
+	return out[0] & 1 ? -EINVAL : 0;
+}
+
 static bool printable(const char *s)
 {
 	for (; *s; s++)
@@ -199,6 +239,33 @@ int conf_set(const struct conf_key *k, void *base, const char *value,
 			return err_set(err, EINVAL, "%s: '%s' is not a UUID", k->name,
 				       value);
 		return 0;
+	case CK_MAC: {
+		unsigned char mac[6];
+
+		if (*value && conf_parse_mac(value, mac) < 0)
+			return err_set(err, EINVAL,
+				       "%s: '%s' is not a unicast MAC (xx:xx:xx:xx:xx:xx)",
+				       k->name, value);
+		break;
+	}
+	case CK_IFNAME:
+		/* What a Linux network interface name may be (IFNAMSIZ - 1). */
+		if (!*value || strlen(value) > 15 || !conf_valid_name(value))
+			return err_set(err, EINVAL, "%s: '%s' is not an interface name",
+				       k->name, value);
+		break;
+	case CK_SCRIPT:
+		/* A bare name, found in the script directory: no paths. */
+		if (!conf_valid_name(value) || !strcmp(value, ".") ||
+		    !strcmp(value, ".."))
+			return err_set(err, EINVAL, "%s: '%s' is not a script name",
+				       k->name, value);
+		break;
+	case CK_VDEV:
+		if (conf_vdev_devid(value) < 0)
+			return err_set(err, EINVAL, "%s: '%s' is not xvda .. xvdp",
+				       k->name, value);
+		break;
 	}
 	copy = strdup(value);
 	if (!copy)
@@ -242,7 +309,8 @@ void conf_dispose(const struct conf_key *keys, size_t n, void *base)
 	for (size_t i = 0; i < n; i++) {
 		enum conf_kind kind = keys[i].kind;
 
-		if (kind == CK_STR || kind == CK_PATH || kind == CK_NAME) {
+		if (kind != CK_UINT && kind != CK_INT && kind != CK_ENUM &&
+		    kind != CK_UUID) {
 			char **f = (char **)((char *)base + keys[i].offset);
 
 			free(*f);
@@ -264,6 +332,10 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 		case CK_STR:
 		case CK_PATH:
 		case CK_NAME:
+		case CK_MAC:
+		case CK_IFNAME:
+		case CK_SCRIPT:
+		case CK_VDEV:
 			fprintf(f, "%s\n", *(char *const *)field ? *(char *const *)field : "");
 			break;
 		case CK_UINT:
@@ -284,6 +356,7 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 /* inih gives no line numbers to a handler in Debian's build, so the reader
  * counts them: the handler always runs on the line read last. */
 struct parse_ctx {
+	char bad_section[128];	/* header refused: its keys are not reported */
 	FILE *f;
 	const char *path;
 	unsigned line;
@@ -313,8 +386,30 @@ static char *reader(char *str, int num, void *stream)
 			      p->path, p->line, num - 2);
 		p->rc = -EINVAL;
 		str[0] = '\0';
+	} else {
+		const char *s = str + strspn(str, " \t");
+		const char *end = strchr(s, ']');
+
+		if (*s == '[' && end) {
+			char section[128];
+			struct agent_err err;
+
+			snprintf(section, sizeof(section), "%.*s", (int)(end - s - 1), s + 1);
+			err_clear(&err);
+			p->bad_section[0] = '\0';
+			if (p->fn(p->user, section, NULL, NULL, p->line, &err) < 0) {
+				conf_diag_add(p->diag, "%s:%u: %s", p->path, p->line, err.msg);
+				p->rc = -EINVAL;
+				snprintf(p->bad_section, sizeof(p->bad_section), "%s", section);
+			}
+		}
 	}
 	return str;
+}
+
+static bool known_section_reported(struct parse_ctx *p, const char *section)
+{
+	return p->bad_section[0] && !strcmp(p->bad_section, section);
 }
 
 static int handler(void *user, const char *section, const char *name,
@@ -323,8 +418,11 @@ static int handler(void *user, const char *section, const char *name,
 	struct parse_ctx *p = user;
 	struct agent_err err;
 
+	/* An unknown section was reported at its header, once. */
+	if (known_section_reported(p, section))
+		return 1;
 	err_clear(&err);
-	if (p->fn(p->user, section, name, value, &err) < 0) {
+	if (p->fn(p->user, section, name, value, p->line, &err) < 0) {
 		conf_diag_add(p->diag, "%s:%u: %s", p->path, p->line, err.msg);
 		p->rc = -EINVAL;
 	}
@@ -367,13 +465,16 @@ struct agent_load {
 };
 
 static int agent_key(void *user, const char *section, const char *name,
-		     const char *value, struct agent_err *err)
+		     const char *value, unsigned line, struct agent_err *err)
 {
 	struct agent_load *l = user;
 	const struct conf_key *k;
 
+	(void)line;
 	if (strcmp(section, "agent"))
 		return err_set(err, EINVAL, "unknown section [%s]", section);
+	if (!name)
+		return 0;
 	k = conf_find(conf_agent_keys, conf_agent_nkeys, name);
 	if (!k)
 		return err_set(err, EINVAL, "unknown key '%s'", name);

@@ -14,7 +14,8 @@
 #include "err.h"
 #include "log.h"
 
-enum conf_kind { CK_STR, CK_PATH, CK_NAME, CK_UINT, CK_INT, CK_ENUM, CK_UUID };
+enum conf_kind { CK_STR, CK_PATH, CK_NAME, CK_UINT, CK_INT, CK_ENUM, CK_UUID,
+		 CK_MAC, CK_IFNAME, CK_SCRIPT, CK_VDEV };
 
 struct conf_key {
 	const char *name;
@@ -32,6 +33,8 @@ enum vm_action { VM_ACT_DESTROY, VM_ACT_RESTART, VM_ACT_PRESERVE };
 extern const char *const conf_vm_types[];
 extern const char *const conf_actions[];
 extern const char *const conf_tsc_modes[];
+extern const char *const conf_vbd_modes[];
+enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 
 #define X_STR(k, d, len, doc) char *k;
 #define X_PATH(k, d, doc) char *k;
@@ -40,11 +43,21 @@ extern const char *const conf_tsc_modes[];
 #define X_INT(k, d, lo, hi, doc) long long k;
 #define X_ENUM(k, d, names, doc) int k;
 #define X_UUID(k, d, doc) unsigned char k[16];
+#define X_MAC(k, d, doc) char *k;
+#define X_IFNAME(k, d, doc) char *k;
+#define X_SCRIPT(k, d, doc) char *k;
+#define X_VDEV(k, d, doc) char *k;
 struct agent_conf {
 #include "conf_agent.def"
 };
 struct vm_conf {
 #include "conf_vm.def"
+};
+struct vif_conf {
+#include "conf_vif.def"
+};
+struct vbd_conf {
+#include "conf_vbd.def"
 };
 #undef X_STR
 #undef X_PATH
@@ -53,6 +66,10 @@ struct vm_conf {
 #undef X_INT
 #undef X_ENUM
 #undef X_UUID
+#undef X_MAC
+#undef X_IFNAME
+#undef X_SCRIPT
+#undef X_VDEV
 #define X_STR(...) +1
 #define X_PATH(...) +1
 #define X_NAME(...) +1
@@ -60,11 +77,21 @@ struct vm_conf {
 #define X_INT(...) +1
 #define X_ENUM(...) +1
 #define X_UUID(...) +1
+#define X_MAC(...) +1
+#define X_IFNAME(...) +1
+#define X_SCRIPT(...) +1
+#define X_VDEV(...) +1
 enum { CONF_AGENT_NKEYS = 0
 #include "conf_agent.def"
 };
 enum { CONF_VM_NKEYS = 0
 #include "conf_vm.def"
+};
+enum { CONF_VIF_NKEYS = 0
+#include "conf_vif.def"
+};
+enum { CONF_VBD_NKEYS = 0
+#include "conf_vbd.def"
 };
 #undef X_STR
 #undef X_PATH
@@ -73,11 +100,19 @@ enum { CONF_VM_NKEYS = 0
 #undef X_INT
 #undef X_ENUM
 #undef X_UUID
+#undef X_MAC
+#undef X_IFNAME
+#undef X_SCRIPT
+#undef X_VDEV
 
 extern const struct conf_key conf_agent_keys[];
 extern const size_t conf_agent_nkeys;
 extern const struct conf_key conf_vm_keys[];
 extern const size_t conf_vm_nkeys;
+extern const struct conf_key conf_vif_keys[];
+extern const size_t conf_vif_nkeys;
+extern const struct conf_key conf_vbd_keys[];
+extern const size_t conf_vbd_nkeys;
 
 /* Diagnostics collected while parsing: "file:line: message" lines. */
 struct conf_diag {
@@ -88,13 +123,15 @@ void conf_diag_add(struct conf_diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void conf_diag_dispose(struct conf_diag *d);
 
-/* Parse an INI file, calling fn for every key with its line number.
+/* Parse an INI file, calling fn for every key with its line number, and
+ * once for every section header with name and value NULL (inih reports no
+ * section that has no keys, but "[vif.0]" alone is a device with defaults).
  * fn returns 0 or a negative errno with err filled; the engine turns that
  * into a diagnostic "path:line: msg" and goes on.  Returns 0, or a negative
  * errno when the file could not be read or had any error (all of them in
  * diag). */
 typedef int conf_key_fn(void *user, const char *section, const char *name,
-			const char *value, struct agent_err *err);
+			const char *value, unsigned line, struct agent_err *err);
 int conf_parse_file(const char *path, conf_key_fn *fn, void *user,
 		    struct conf_diag *diag);
 
@@ -115,6 +152,9 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 
 /* Value syntax helpers, shared with request parsing. */
 bool conf_valid_name(const char *s);
+/* xvda .. xvdp: the Linux PV disk number (202 << 8 | index << 4), or -1. */
+int conf_vdev_devid(const char *vdev);
+int conf_parse_mac(const char *s, unsigned char out[6]);
 int conf_parse_uuid(const char *s, unsigned char out[16]);
 void conf_format_uuid(const unsigned char uuid[16], char out[37]);
 

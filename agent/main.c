@@ -52,7 +52,7 @@ static int check_config(const char *path)
 
 	bad = conf_load_agent(path, &c, &diag) < 0;
 	if (!bad) {
-		bad |= vm_load_dir(c.vm_dir, &vms, &diag) < 0;
+		bad |= vm_load_dir(c.vm_dir, c.script_dir, &vms, &diag) < 0;
 		for (struct vm *vm = vms.head; vm; vm = vm->next) {
 			if (!vm->valid)
 				continue;
@@ -73,6 +73,16 @@ static int check_config(const char *path)
 		for (struct vm *vm = vms.head; vm; vm = vm->next) {
 			printf("\n# %s\n[vm]\n", vm->file);
 			conf_dump(stdout, conf_vm_keys, conf_vm_nkeys, &vm->conf);
+			for (int i = 0; i < VM_MAX_DEVS; i++) {
+				if (vm->vif_mask & 1u << i) {
+					printf("[vif.%d]\n", i);
+					conf_dump(stdout, conf_vif_keys, conf_vif_nkeys, &vm->vif[i]);
+				}
+				if (vm->vbd_mask & 1u << i) {
+					printf("[vbd.%d]\n", i);
+					conf_dump(stdout, conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i]);
+				}
+			}
 		}
 	}
 	conf_diag_dispose(&diag);

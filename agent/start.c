@@ -496,6 +496,11 @@ void start_run(struct agent *a, struct task *t)
 	else if (!vm->valid)
 		err_set(&st->err, EINVAL, "lookup: VM file of %s is invalid: %s",
 			vm->name, vm->error);
+	else if (vm->vif_mask || vm->vbd_mask)
+		/* Parsed and checked, but the pipeline does not create devices
+		 * yet: starting without them would be silently wrong. */
+		err_set(&st->err, EOPNOTSUPP, "lookup: %s has [vif]/[vbd] devices; "
+			"this version cannot start VMs with devices yet", vm->name);
 	else if (vm->busy)
 		err_set(&st->err, EBUSY, "lookup: %s is busy with task %s",
 			vm->name, vm->busy->id);

@@ -1,7 +1,10 @@
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "vm.h"
 
@@ -14,23 +17,135 @@ const char *const vm_state_names[] = {
 struct vm_parse {
 	struct vm *vm;
 	bool seen[CONF_VM_NKEYS];
+	bool vif_seen[VM_MAX_DEVS][CONF_VIF_NKEYS];
+	bool vbd_seen[VM_MAX_DEVS][CONF_VBD_NKEYS];
+	unsigned vbd_line[VM_MAX_DEVS][CONF_VBD_NKEYS];
+	unsigned vif_line[VM_MAX_DEVS][CONF_VIF_NKEYS];
 };
 
+/* "vif.3" -> 3; -1 when section is not "<kind>.<0-7>". */
+static int dev_index(const char *section, const char *kind)
+{
+	size_t n = strlen(kind);
+
+	if (strncmp(section, kind, n) || section[n] != '.' ||
+	    section[n + 1] < '0' || section[n + 1] >= '0' + VM_MAX_DEVS ||
+	    section[n + 2])
+		return -1;
+	return section[n + 1] - '0';
+}
+
 static int vm_key(void *user, const char *section, const char *name,
-		  const char *value, struct agent_err *err)
+		  const char *value, unsigned line, struct agent_err *err)
 {
 	struct vm_parse *p = user;
-	const struct conf_key *k;
+	const struct conf_key *keys;
+	size_t nkeys;
+	bool *seen;
+	unsigned *lines = NULL;
+	void *base;
+	int i;
 
-	if (strcmp(section, "vm"))
-		return err_set(err, EINVAL, "unknown section [%s]", section);
-	k = conf_find(conf_vm_keys, conf_vm_nkeys, name);
+	if (!strcmp(section, "vm")) {
+		keys = conf_vm_keys, nkeys = conf_vm_nkeys;
+		seen = p->seen, base = &p->vm->conf;
+	} else if ((i = dev_index(section, "vif")) >= 0) {
+		keys = conf_vif_keys, nkeys = conf_vif_nkeys;
+		seen = p->vif_seen[i], base = &p->vm->vif[i];
+		lines = p->vif_line[i];
+		p->vm->vif_mask |= 1u << i;
+	} else if ((i = dev_index(section, "vbd")) >= 0) {
+		keys = conf_vbd_keys, nkeys = conf_vbd_nkeys;
+		seen = p->vbd_seen[i], base = &p->vm->vbd[i];
+		lines = p->vbd_line[i];
+		p->vm->vbd_mask |= 1u << i;
+	} else {
+		return err_set(err, EINVAL, "unknown section [%s] (vm, vif.0-7, vbd.0-7)",
+			       section);
+	}
+	if (!name)
+		return 0;	/* a section header: the device exists */
+	const struct conf_key *k = conf_find(keys, nkeys, name);
+
 	if (!k)
-		return err_set(err, EINVAL, "unknown key '%s'", name);
-	if (p->seen[k - conf_vm_keys])
+		return err_set(err, EINVAL, "unknown key '%s' in [%s]", name, section);
+	if (seen[k - keys])
 		return err_set(err, EINVAL, "duplicate key '%s'", name);
-	p->seen[k - conf_vm_keys] = true;
-	return conf_set(k, &p->vm->conf, value, err);
+	seen[k - keys] = true;
+	if (lines)
+		lines[k - keys] = line;
+	return conf_set(k, base, value, err);
+}
+
+/* The line a device key was set on (0: defaulted). */
+static unsigned key_line(const unsigned *lines, const struct conf_key *keys,
+			 size_t n, const char *key)
+{
+	const struct conf_key *k = conf_find(keys, n, key);
+
+	return k ? lines[k - keys] : 0;
+}
+
+/* Checks across keys and against dom0: unique vdevs, disk targets that
+ * exist, scripts that are there to run. */
+static int vm_check_devices(struct vm *vm, struct vm_parse *p,
+			    const char *script_dir, struct conf_diag *diag)
+{
+	const char *path = vm->file;
+	char sp[1200];
+	struct stat st;
+	int rc = 0;
+
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		const struct vbd_conf *d = &vm->vbd[i];
+
+		if (!(vm->vbd_mask & 1u << i) || !d->target)
+			continue;
+		for (int j = 0; j < i && d->vdev; j++)
+			if ((vm->vbd_mask & 1u << j) && vm->vbd[j].vdev &&
+			    !strcmp(vm->vbd[j].vdev, d->vdev)) {
+				conf_diag_add(diag, "%s:%u: [vbd.%d] vdev %s also used by [vbd.%d]",
+					      path, key_line(p->vbd_line[i], conf_vbd_keys,
+							     conf_vbd_nkeys, "vdev"),
+					      i, d->vdev, j);
+				rc = -EINVAL;
+			}
+		unsigned tl = key_line(p->vbd_line[i], conf_vbd_keys, conf_vbd_nkeys,
+				       "target");
+
+		if (stat(d->target, &st) < 0) {
+			conf_diag_add(diag, "%s:%u: [vbd.%d] target %s: %s", path, tl, i,
+				      d->target, strerror(errno));
+			rc = -EINVAL;
+		} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			conf_diag_add(diag, "%s:%u: [vbd.%d] target %s is neither a file "
+				      "nor a block device", path, tl, i, d->target);
+			rc = -EINVAL;
+		}
+	}
+	for (int i = 0; i < 2 * VM_MAX_DEVS; i++) {
+		bool vif = i < VM_MAX_DEVS;
+		int n = i % VM_MAX_DEVS;
+		const char *script = vif ? vm->vif[n].script : vm->vbd[n].script;
+		unsigned line = vif ? key_line(p->vif_line[n], conf_vif_keys,
+					       conf_vif_nkeys, "script")
+				    : key_line(p->vbd_line[n], conf_vbd_keys,
+					       conf_vbd_nkeys, "script");
+
+		if (!((vif ? vm->vif_mask : vm->vbd_mask) & 1u << n) || !script)
+			continue;
+		snprintf(sp, sizeof(sp), "%s/%s", script_dir, script);
+		if (access(sp, X_OK) < 0) {
+			if (line)
+				conf_diag_add(diag, "%s:%u: [%s.%d] script %s: %s", path, line,
+					      vif ? "vif" : "vbd", n, sp, strerror(errno));
+			else
+				conf_diag_add(diag, "%s: [%s.%d] default script %s: %s", path,
+					      vif ? "vif" : "vbd", n, sp, strerror(errno));
+			rc = -EINVAL;
+		}
+	}
+	return rc;
 }
 
 static void base_name(const char *path, char out[65])
@@ -46,7 +161,8 @@ static void base_name(const char *path, char out[65])
 	out[n] = '\0';
 }
 
-struct vm *vm_load_file(const char *path, struct conf_diag *diag)
+struct vm *vm_load_file(const char *path, const char *script_dir,
+			struct conf_diag *diag)
 {
 	struct vm_parse p = { 0 };
 	unsigned before = diag->n;
@@ -62,6 +178,22 @@ struct vm *vm_load_file(const char *path, struct conf_diag *diag)
 	rc = conf_parse_file(path, vm_key, &p, diag);
 	if (conf_apply_defaults(conf_vm_keys, conf_vm_nkeys, &vm->conf, p.seen,
 				path, diag) < 0)
+		rc = -EINVAL;
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		char where[300];
+
+		snprintf(where, sizeof(where), "%s: [vif.%d]", path, i);
+		if ((vm->vif_mask & 1u << i) &&
+		    conf_apply_defaults(conf_vif_keys, conf_vif_nkeys, &vm->vif[i],
+					p.vif_seen[i], where, diag) < 0)
+			rc = -EINVAL;
+		snprintf(where, sizeof(where), "%s: [vbd.%d]", path, i);
+		if ((vm->vbd_mask & 1u << i) &&
+		    conf_apply_defaults(conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i],
+					p.vbd_seen[i], where, diag) < 0)
+			rc = -EINVAL;
+	}
+	if (vm_check_devices(vm, &p, script_dir, diag) < 0)
 		rc = -EINVAL;
 	if (!rc && vm->conf.maxmem && vm->conf.maxmem < vm->conf.memory) {
 		conf_diag_add(diag, "%s: maxmem (%lld) is below memory (%lld)",
@@ -84,6 +216,10 @@ void vm_free(struct vm *vm)
 	if (!vm)
 		return;
 	conf_dispose(conf_vm_keys, conf_vm_nkeys, &vm->conf);
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		conf_dispose(conf_vif_keys, conf_vif_nkeys, &vm->vif[i]);
+		conf_dispose(conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i]);
+	}
 	free(vm->file);
 	free(vm->error);
 	free(vm);
@@ -119,7 +255,8 @@ static void vm_invalidate(struct vm *vm, struct conf_diag *diag,
 	}
 }
 
-int vm_load_dir(const char *dir, struct vm_list *list, struct conf_diag *diag)
+int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
+		struct conf_diag *diag)
 {
 	struct dirent **ents = NULL;
 	struct vm **tail = &list->head;
@@ -139,7 +276,7 @@ int vm_load_dir(const char *dir, struct vm_list *list, struct conf_diag *diag)
 			rc = -ENOMEM;
 			break;
 		}
-		vm = vm_load_file(path, diag);
+		vm = vm_load_file(path, script_dir, diag);
 		free(path);
 		if (!vm) {
 			rc = -ENOMEM;

@@ -14,6 +14,8 @@ extern const char *const vm_state_names[];
 
 struct task;
 
+#define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7] */
+
 struct vm {
 	struct vm *next;
 	char *file;
@@ -21,6 +23,9 @@ struct vm {
 	bool valid;
 	char *error;		/* first problem with the file, when !valid */
 	struct vm_conf conf;
+	struct vif_conf vif[VM_MAX_DEVS];
+	struct vbd_conf vbd[VM_MAX_DEVS];
+	unsigned vif_mask, vbd_mask;	/* bit N: section [vif.N] / [vbd.N] */
 
 	enum vm_state state;
 	int domid;		/* -1: no domain */
@@ -39,11 +44,13 @@ struct vm_list {
 /* Parse one VM file.  Always returns a struct vm (NULL only when out of
  * memory); on a bad file vm->valid is false, vm->error holds the first
  * problem and every problem is in diag. */
-struct vm *vm_load_file(const char *path, struct conf_diag *diag);
+struct vm *vm_load_file(const char *path, const char *script_dir,
+			struct conf_diag *diag);
 /* Load every *.ini in dir, in name order.  Names and UUIDs must be unique:
  * a clash makes both files invalid.  Returns 0, or a negative errno when
  * the directory could not be read or any file was invalid. */
-int vm_load_dir(const char *dir, struct vm_list *list, struct conf_diag *diag);
+int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
+		struct conf_diag *diag);
 void vm_free(struct vm *vm);
 void vm_list_dispose(struct vm_list *list);
 
