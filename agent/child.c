@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@ int child_fork(child_fn *fn, void *arg, pid_t *pid_r, int *fd_r,
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return err_sys(err, errno, "pipe");
+	fflush(NULL);	/* the child must not inherit unwritten output */
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;

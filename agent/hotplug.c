@@ -1,0 +1,188 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hotplug.h"
+
+struct hotplug_run {
+	struct loop *loop;
+	struct hotplug_args a;
+	pid_t pid;
+	int fd;			/* read end of the output pipe, -1 when closed */
+	struct loop_timer timer;
+	bool timed_out;
+	char buf[1024];		/* a partial line */
+	size_t len;
+	char last[256];
+};
+
+static void emit(struct hotplug_run *r, const char *line)
+{
+	if (!*line)
+		return;
+	snprintf(r->last, sizeof(r->last), "%s", line);
+	if (r->a.line)
+		r->a.line(r->a.arg, line);
+}
+
+/* Hand complete lines on; a line longer than the buffer is cut. */
+static void drain(struct hotplug_run *r)
+{
+	for (;;) {
+		ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+		char *nl;
+
+		if (n <= 0)
+			return;
+		r->len += (size_t)n;
+		r->buf[r->len] = '\0';
+		while ((nl = strchr(r->buf, '\n'))) {
+			*nl = '\0';
+			emit(r, r->buf);
+			r->len -= (size_t)(nl + 1 - r->buf);
+			memmove(r->buf, nl + 1, r->len + 1);
+		}
+		if (r->len == sizeof(r->buf) - 1) {
+			emit(r, r->buf);
+			r->len = 0;
+		}
+	}
+}
+
+static void close_out(struct hotplug_run *r)
+{
+	if (r->fd < 0)
+		return;
+	drain(r);
+	if (r->len) {
+		r->buf[r->len] = '\0';
+		emit(r, r->buf);
+		r->len = 0;
+	}
+	loop_del(r->loop, r->fd);
+	close(r->fd);
+	r->fd = -1;
+}
+
+static void on_output(void *arg, int fd, short revents)
+{
+	struct hotplug_run *r = arg;
+
+	(void)fd;
+	drain(r);
+	/* EOF (every writer gone) or error: stop polling; the exit of the
+	 * script, reaped by the agent, ends the run. */
+	if (revents & (POLLHUP | POLLERR)) {
+		loop_del(r->loop, r->fd);
+		close_out(r);
+	}
+}
+
+static void on_timeout(void *arg)
+{
+	struct hotplug_run *r = arg;
+
+	r->timed_out = true;
+	kill(-r->pid, SIGKILL);
+}
+
+int hotplug_start(struct loop *l, const struct hotplug_args *a,
+		  struct hotplug_run **run_r, struct agent_err *err)
+{
+	struct hotplug_run *r;
+	int p[2];
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return err_set(err, ENOMEM, "out of memory");
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		free(r);
+		return err_sys(err, errno, "pipe");
+	}
+	fflush(NULL);	/* the child must not inherit unwritten output */
+	r->pid = fork();
+	if (r->pid < 0) {
+		int e = errno;
+
+		close(p[0]);
+		close(p[1]);
+		free(r);
+		return err_sys(err, e, "fork");
+	}
+	if (r->pid == 0) {
+		char *argv[] = { (char *)a->script, (char *)a->action, NULL };
+		sigset_t none;
+		int nul = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execve(a->script, argv, a->env);
+		dprintf(2, "cannot run %s: %s\n", a->script, strerror(errno));
+		_exit(127);
+	}
+	/* Both sides set the group: whichever runs first, kill(-pid) works. */
+	setpgid(r->pid, r->pid);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	r->loop = l;
+	r->a = *a;
+	r->fd = p[0];
+	if (loop_add(l, r->fd, on_output, r) < 0) {
+		kill(-r->pid, SIGKILL);
+		close(r->fd);
+		r->fd = -1;
+		/* The pid is still to be reaped: hand the run back regardless. */
+	}
+	loop_timer_init(&r->timer, on_timeout, r);
+	loop_timer_arm(l, &r->timer, loop_now_ms() + (uint64_t)a->timeout_s * 1000);
+	*run_r = r;
+	return 0;
+}
+
+pid_t hotplug_pid(const struct hotplug_run *r)
+{
+	return r->pid;
+}
+
+static void hotplug_free(struct hotplug_run *r)
+{
+	/* Whatever the script left in its group goes with it. */
+	kill(-r->pid, SIGKILL);
+	close_out(r);
+	loop_timer_disarm(r->loop, &r->timer);
+	free(r);
+}
+
+int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status)
+{
+	hotplug_done_fn *done = r->a.done;
+	void *arg = r->a.arg;
+	char last[sizeof(r->last)];
+
+	if (pid != r->pid)
+		return 0;
+	close_out(r);
+	memcpy(last, r->last, sizeof(last));
+	if (r->timed_out)
+		status = -ETIMEDOUT;
+	hotplug_free(r);
+	done(arg, status, last);
+	return 1;
+}
+
+void hotplug_cancel(struct hotplug_run *r)
+{
+	if (r)
+		hotplug_free(r);
+}

@@ -1,0 +1,42 @@
+/* Running hotplug scripts: what xl and xenopsd do with udev out of the
+ * picture.  A script runs in its own process group with the conventional
+ * environment (XENBUS_PATH, XENBUS_TYPE, ...) and the action as $1; its
+ * output comes back line by line through the loop; on a timeout the whole
+ * group is killed (xl kills only the script and leaves its children).
+ * When the script exits, whatever it left in its group is killed too: a
+ * hotplug script has no business leaving processes behind. */
+#ifndef XSAGENT_HOTPLUG_H
+#define XSAGENT_HOTPLUG_H
+
+#include <sys/types.h>
+
+#include "err.h"
+#include "loop.h"
+
+struct hotplug_run;
+/* One line of the script's output (stdout and stderr together). */
+typedef void hotplug_line_fn(void *arg, const char *line);
+/* The script ended: status is a wait() status, or -ETIMEDOUT when it was
+ * killed at the timeout.  last is its last output line ("" when none). */
+typedef void hotplug_done_fn(void *arg, int status, const char *last);
+
+struct hotplug_args {
+	const char *script;		/* absolute path */
+	const char *action;		/* $1: add, remove, online, offline */
+	char *const *env;		/* NULL-terminated "K=V" list */
+	unsigned timeout_s;
+	hotplug_line_fn *line;		/* may be NULL */
+	hotplug_done_fn *done;
+	void *arg;
+};
+
+int hotplug_start(struct loop *l, const struct hotplug_args *a,
+		  struct hotplug_run **run_r, struct agent_err *err);
+pid_t hotplug_pid(const struct hotplug_run *r);
+/* The agent reaped pid: returns 1 if it was this run's script (then done
+ * has been called and r freed), else 0. */
+int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status);
+/* Kill the script's group and free r without calling done. */
+void hotplug_cancel(struct hotplug_run *r);
+
+#endif
