@@ -59,17 +59,7 @@ struct vif_conf {
 struct vbd_conf {
 #include "conf_vbd.def"
 };
-#undef X_STR
-#undef X_PATH
-#undef X_NAME
-#undef X_UINT
-#undef X_INT
-#undef X_ENUM
-#undef X_UUID
-#undef X_MAC
-#undef X_IFNAME
-#undef X_SCRIPT
-#undef X_VDEV
+#include "conf_xundef.h"
 #define X_STR(...) +1
 #define X_PATH(...) +1
 #define X_NAME(...) +1
@@ -93,17 +83,7 @@ enum { CONF_VIF_NKEYS = 0
 enum { CONF_VBD_NKEYS = 0
 #include "conf_vbd.def"
 };
-#undef X_STR
-#undef X_PATH
-#undef X_NAME
-#undef X_UINT
-#undef X_INT
-#undef X_ENUM
-#undef X_UUID
-#undef X_MAC
-#undef X_IFNAME
-#undef X_SCRIPT
-#undef X_VDEV
+#include "conf_xundef.h"
 
 extern const struct conf_key conf_agent_keys[];
 extern const size_t conf_agent_nkeys;

@@ -13,15 +13,8 @@
 #include <time.h>
 
 #include "hv.h"
+#include "loop.h"
 #include "store.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +38,7 @@ int main(int argc, char **argv)
 		ca.uuid[i] = (unsigned char)(0xb0 + i);
 	if (hv_open(&hv, &err) < 0 || store_open(&s, &err) < 0)
 		goto out;
-	t0 = now_ms();
+	t0 = (long long)loop_now_ms();
 	if (hv_create(hv, &ca, &domid, &err) < 0 ||
 	    hv_evtchn_alloc(hv, domid, &sport, &err) < 0 ||
 	    hv_evtchn_alloc(hv, domid, &cport, &err) < 0)
@@ -81,7 +74,7 @@ int main(int argc, char **argv)
 	if (store_introduce(s, domid, (unsigned long)res.store_mfn, sport, &err) < 0 ||
 	    hv_unpause(hv, domid, &err) < 0)
 		goto out;
-	printf("bare-ms %lld\ndomid %u\n", now_ms() - t0, domid);
+	printf("bare-ms %lld\ndomid %u\n", (long long)loop_now_ms() - t0, domid);
 	rc = 0;
 out:
 	if (rc) {

@@ -12,15 +12,8 @@
 #include <poll.h>
 #include <time.h>
 
+#include "loop.h"
 #include "store.h"
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int main(int argc, char **argv)
 {
@@ -39,7 +32,7 @@ int main(int argc, char **argv)
 	if (store_open(&s, &err) < 0 ||
 	    store_watch(s, state_path, "s", &err) < 0)
 		goto out;
-	t0 = now_ms();
+	t0 = (long long)loop_now_ms();
 	if (store_write(s, STORE_NOTX, req, argv[3], &err) < 0)
 		goto out;
 	for (;;) {
@@ -57,7 +50,7 @@ int main(int argc, char **argv)
 			v = NULL;
 			if (store_read(s, STORE_NOTX, state_path, &v, NULL, &err) == 0 &&
 			    (!strcmp(v, "done") || !strcmp(v, "failed"))) {
-				printf("request-ms %lld %s\n", now_ms() - t0, v);
+				printf("request-ms %lld %s\n", (long long)loop_now_ms() - t0, v);
 				rc = strcmp(v, "done") ? 1 : 0;
 				goto out;
 			}

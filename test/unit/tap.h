@@ -30,6 +30,22 @@ static int tap_n, tap_failed;
 			       g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 	} while (0)
 
+/* Write text to dir/name; returns the path (a static buffer). */
+static inline const char *tap_put(const char *dir, const char *name,
+				  const char *text)
+{
+	static char path[300];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
+}
+
 static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "diag.h"
 #include "conf.h"
 #include "vm.h"
 
@@ -10,22 +11,7 @@ static char dir[] = "/tmp/xsagent-unit-XXXXXX";
 
 static const char *put(const char *name, const char *text)
 {
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
-static int has(const struct conf_diag *d, const char *s)
-{
-	for (unsigned i = 0; i < d->n; i++)
-		if (strstr(d->lines[i], s))
-			return 1;
-	return 0;
+	return tap_put(dir, name, text);
 }
 
 #define GOOD_VM "[vm]\nname = web1\nuuid = 6B1F3C52-8d0e-4a7b-9e21-3f5c7a9d0b14\n" \
@@ -69,7 +55,7 @@ int main(void)
 	conf_diag_dispose(&d);
 
 	p = put("web1.ini", GOOD_VM);
-	vm = vm_load_file(p, &d);
+	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && vm->valid && d.n == 0, "good VM file is valid");
 	is_str(vm->name, "web1", "name");
 	conf_format_uuid(vm->conf.uuid, uuid);
@@ -83,7 +69,7 @@ int main(void)
 	p = put("bad.ini", "[vm]\nname = bad vm\nuuid = nope\nmemory = lots\n"
 			   "vcpus = 0\nkernel = vmlinuz\ntype = hvm\non_crash = explode\n"
 			   "cmdline = a\tb\n");
-	vm = vm_load_file(p, &d);
+	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid, "bad VM file is invalid");
 	ok(has(&d, "bad.ini:2: name: 'bad vm' is not a name"), "bad name");
 	ok(has(&d, "bad.ini:3: uuid: 'nope' is not a UUID"), "bad uuid");
@@ -100,7 +86,7 @@ int main(void)
 	conf_diag_dispose(&d);
 
 	p = put("empty.ini", "[vm]\nmemory = 64\n");
-	vm = vm_load_file(p, &d);
+	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid && has(&d, "empty.ini: missing key 'name'") &&
 	   has(&d, "empty.ini: missing key 'uuid'") &&
 	   has(&d, "empty.ini: missing key 'kernel'"), "missing required keys named");
@@ -108,7 +94,7 @@ int main(void)
 	conf_diag_dispose(&d);
 
 	p = put("mm.ini", GOOD_VM "maxmem = 128\n");
-	vm = vm_load_file(p, &d);
+	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid && has(&d, "maxmem (128) is below memory (256)"),
 	   "maxmem below memory refused");
 	vm_free(vm);
@@ -121,7 +107,7 @@ int main(void)
 		memcpy(line, "[vm]\ncmdline = ", 15);
 		strcpy(line + 2980, "\nname = x\n");
 		p = put("long.ini", line);
-		vm = vm_load_file(p, &d);
+		vm = vm_load_file(p, "/nonexistent", &d);
 		ok(vm && !vm->valid && has(&d, "long.ini:2: line longer than"),
 		   "over-long line reported with its line");
 		vm_free(vm);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "diag.h"
 #include "vm.h"
 
 static char dir[] = "/tmp/xsagent-dev-XXXXXX";
@@ -12,24 +13,7 @@ static char scripts[300], disk[300];
 
 static const char *put(const char *name, const char *text)
 {
-	static char path[300];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
-static int has(const struct conf_diag *d, const char *s)
-{
-	for (unsigned i = 0; i < d->n; i++)
-		if (strstr(d->lines[i], s))
-			return 1;
-	for (unsigned i = 0; i < d->n; i++)
-		printf("#   diag: %s\n", d->lines[i]);
-	return 0;
+	return tap_put(dir, name, text);
 }
 
 #define VM "[vm]\nname = w\nuuid = 00000000-0000-4000-8000-000000000001\nkernel = /k\n"

@@ -33,7 +33,7 @@ int main(void)
 	/* A VM named like another's domid: the name wins, as in xend. */
 	put("c.ini", "7", "00000000-0000-0000-0000-000000000003");
 	put("notes.txt", "ignored", "00000000-0000-0000-0000-000000000009");
-	ok(vm_load_dir(dir, &l, &d) == 0 && l.n == 3, "three VMs, .txt ignored");
+	ok(vm_load_dir(dir, "/nonexistent", &l, &d) == 0 && l.n == 3, "three VMs, .txt ignored");
 
 	v = vm_lookup(&l, "alpha", &how);
 	ok(v && !strcmp(v->name, "alpha") && how == VM_BY_NAME, "by name");
@@ -55,7 +55,7 @@ int main(void)
 
 	put("d.ini", "alpha", "00000000-0000-0000-0000-000000000004");
 	put("e.ini", "eps", "00000000-0000-0000-0000-000000000002");
-	ok(vm_load_dir(dir, &l, &d) < 0, "clashes make the directory invalid");
+	ok(vm_load_dir(dir, "/nonexistent", &l, &d) < 0, "clashes make the directory invalid");
 	v = vm_lookup(&l, "eps", &how);
 	ok(v && !v->valid && strstr(v->error, "uuid also used by"),
 	   "duplicate uuid named (%s)", v ? v->error : "");
@@ -71,7 +71,7 @@ int main(void)
 	vm_list_dispose(&l);
 	conf_diag_dispose(&d);
 
-	ok(vm_load_dir("/nonexistent", &l, &d) < 0 && d.n == 1, "missing dir");
+	ok(vm_load_dir("/nonexistent", "/nonexistent", &l, &d) < 0 && d.n == 1, "missing dir");
 	conf_diag_dispose(&d);
 
 	for (const char *f = "a.ini\0b.ini\0c.ini\0d.ini\0e.ini\0notes.txt\0"; *f;
