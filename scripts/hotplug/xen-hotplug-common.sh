@@ -1,0 +1,264 @@
+# xen-hotplug-common.sh: what xsagent's hotplug scripts share (bash, sourced).
+#
+#   . "${0%/*}/xen-hotplug-common.sh"
+#   hotplug_init "$@"
+#
+# The environment is the conventional one, whether xsagent or udev runs the
+# script: XENBUS_PATH (the backend, "backend/vbd/5/51712" relative to the
+# caller's /local/domain/N, or absolute "/local/domain/0/backend/..."),
+# XENBUS_TYPE (vbd|vif), XENBUS_BASE_PATH (backend); the action is $1 (or
+# ACTION when $1 is empty).  Optional knobs: HOTPLUG_DEBUG=1 logs debug lines,
+# HOTPLUG_LOCK_DIR (default /run/xen-hotplug), HOTPLUG_LOCK_TIMEOUT (seconds,
+# default 30), HOTPLUG_LOG (default /var/log/xen/xen-hotplug.log).
+#
+# Why bash rather than POSIX sh: a failure anywhere must end as
+# hotplug-status=error with a message that names the command, and only bash
+# has an ERR trap (with errtrace for functions, $BASH_COMMAND and $LINENO);
+# plain sh would need set -e, which is silently off inside any function
+# called from a condition.  bash also gives fd-variables for the flock lock
+# ({fd}>file), associative arrays for the sharing check, printf's %(...)T
+# for log time stamps without forking date, and PATH lookup: dom0's busybox
+# sh prefers its own applets, so under it `losetup` is busybox's (no --show,
+# no -j) even where util-linux's is installed.  Every Xen dom0 has bash (Xen's
+# own scripts need it).  It costs ~0.1 s more per start than busybox sh under
+# TCG; each xenstore-* call costs about as much, so the scripts batch those.
+#
+# Exit status: 0 done, 1 failed (the reason is on stderr and, for add/online,
+# in the backend's hotplug-error with hotplug-status=error or busy).
+
+[ "${BASH_SOURCE[0]}" != "$0" ] || {
+	echo "xen-hotplug-common.sh: source it from a hotplug script, do not run it" >&2
+	exit 2
+}
+
+HOTPLUG_LOCK_DIR=${HOTPLUG_LOCK_DIR:-/run/xen-hotplug}
+HOTPLUG_LOCK_TIMEOUT=${HOTPLUG_LOCK_TIMEOUT:-30}
+HOTPLUG_LOG=${HOTPLUG_LOG:-/var/log/xen/xen-hotplug.log}
+
+HP_NAME=${0##*/}   # the script's name, the log prefix
+HP_ACTION=         # add, remove, online, offline
+HP_PREFIX=         # "" (relative XENBUS_PATH) or "/local/domain/N/"
+HP_REL=            # the backend relative to its domain: backend/TYPE/DOMID/DEVID
+HP_TYPE=           # vbd, vif
+HP_DOMID=          # the frontend's domain
+HP_DEVID=          # the device number
+HP_ERROR_PATH=     # where xenbus writes the kernel's errors for this device
+HP_REPORTED=99     # status of a subshell whose failure fatal already reported
+HOTPLUG_ON_FATAL=  # name of a function fatal runs first (undo a half-done add)
+declare -A _hp_lockfd=()
+
+# Where log lines go besides stderr: the log file if we may write it.
+_hp_logfile=
+if [ -w "$HOTPLUG_LOG" ] || { [ ! -e "$HOTPLUG_LOG" ] && [ -w "${HOTPLUG_LOG%/*}" ]; }; then
+	_hp_logfile=$HOTPLUG_LOG
+fi
+
+# log LEVEL MSG...: one line to stderr and the log file; LEVEL debug|info|warn|error
+log() {
+	local level=$1 msg
+	shift
+	if [ "$level" = debug ] && [ -z "${HOTPLUG_DEBUG:-}" ]; then
+		return 0
+	fi
+	msg="$*"
+	msg=${msg//$'\n'/; }
+	printf '%s: %s %s: %s: %s\n' "$HP_NAME" "${HP_ACTION:-?}" "${HP_REL:-${XENBUS_PATH:-?}}" "$level" "$msg" >&2
+	if [ -n "$_hp_logfile" ]; then
+		printf '%(%F %T)T %s[%d]: %s %s: %s: %s\n' -1 "$HP_NAME" "$$" "${HP_ACTION:-?}" \
+			"${HP_REL:-${XENBUS_PATH:-?}}" "$level" "$msg" >>"$_hp_logfile" 2>/dev/null || true
+	fi
+	return 0
+}
+
+# _hp_exit STATUS: exit; from a subshell with HP_REPORTED, so that the parent
+# knows the failure was reported already and exits 1 without a second message
+_hp_exit() {
+	if [ "$BASH_SUBSHELL" -gt 0 ]; then
+		exit "$HP_REPORTED"
+	fi
+	exit "$1"
+}
+
+# _hp_fail STATUS MSG: log MSG, run the undo hook, publish STATUS and MSG, exit 1
+_hp_fail() {
+	local status=$1 msg=$2 hook=$HOTPLUG_ON_FATAL
+	trap - ERR
+	HOTPLUG_ON_FATAL=
+	log error "$msg"
+	if [ -n "$hook" ]; then
+		"$hook" || log warn "undoing the partial $HP_ACTION failed"
+	fi
+	# Only add/online publish a status: a device being removed must not get
+	# its backend directory back because a status was written into it.
+	case $HP_ACTION in
+	add | online)
+		if xenstore-exists "$XENBUS_PATH" 2>/dev/null; then
+			xenstore-write "$XENBUS_PATH/hotplug-error" "$msg" \
+				"$XENBUS_PATH/hotplug-status" "$status" 2>/dev/null ||
+				log error "could not write hotplug-status=$status to $XENBUS_PATH"
+		else
+			log warn "backend $XENBUS_PATH is gone: no hotplug-status written"
+		fi
+		;;
+	esac
+	_hp_exit 1
+}
+
+# fatal MSG...: hotplug-error=MSG, hotplug-status=error (add/online only), exit 1
+fatal() { _hp_fail error "$*"; }
+
+# ebusy MSG...: hotplug-error=MSG, hotplug-status=busy (the resource is in use), exit 1
+ebusy() { _hp_fail busy "$*"; }
+
+# success [PATH VAL]...: write the given nodes and hotplug-status=connected in one transaction
+success() {
+	xs_write "$@" "$XENBUS_PATH/hotplug-status" connected
+	log debug "hotplug-status=connected"
+}
+
+# xs_read PATH: print the node's value; fatal if it cannot be read (missing)
+xs_read() {
+	local v
+	if ! v=$(xenstore-read "$1" 2>/dev/null); then
+		fatal "xenstore node $1 is missing"
+	fi
+	printf '%s\n' "$v"
+}
+
+# xs_read_default PATH DEFAULT: print the node's value, or DEFAULT if it cannot be read
+xs_read_default() {
+	xenstore-read "$1" 2>/dev/null || printf '%s\n' "$2"
+}
+
+# xs_write PATH VAL [PATH VAL]...: write the nodes (several: one transaction); fatal on failure
+xs_write() {
+	local out
+	if ! out=$(xenstore-write "$@" 2>&1); then
+		fatal "could not write xenstore node $1${out:+: $out}"
+	fi
+}
+
+# xs_rm [-t] PATH...: remove the nodes (-t: and parents left empty); a node already gone is fine; 1 if one stays
+xs_rm() {
+	local tidy='' p rc=0
+	if [ "${1:-}" = -t ]; then
+		tidy=-t
+		shift
+	fi
+	for p in "$@"; do
+		[ -n "$p" ] || continue
+		# A missing node whose parent is missing too fails to remove.
+		if ! xenstore-rm $tidy "$p" 2>/dev/null && xenstore-exists "$p" 2>/dev/null; then
+			log warn "could not remove xenstore node $p"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+# claim_lock NAME: take the exclusive flock on $HOTPLUG_LOCK_DIR/NAME (blocks, no polling; fatal after the timeout)
+claim_lock() {
+	local name=$1 path=$HOTPLUG_LOCK_DIR/$1 fd tries=0
+	if [ ! -d "$HOTPLUG_LOCK_DIR" ]; then
+		mkdir -p "$HOTPLUG_LOCK_DIR" || fatal "cannot create the lock directory $HOTPLUG_LOCK_DIR"
+	fi
+	# These scripts never remove a lock file, but Xen's own (locking.sh,
+	# same directory) remove theirs on release: a lock taken on a file
+	# unlinked meanwhile guards nothing, so check that the locked fd is still
+	# the file at $path (test -ef: same inode) and else lock the new file.
+	# Each turn blocks in flock; it only repeats when the file was replaced.
+	while :; do
+		exec {fd}>>"$path" || fatal "cannot open the lock $path"
+		if ! flock -w "$HOTPLUG_LOCK_TIMEOUT" "$fd"; then
+			exec {fd}>&-
+			fatal "no lock on $path after $HOTPLUG_LOCK_TIMEOUT s (another hotplug script holds it)"
+		fi
+		if [ ! -e "/proc/self/fd/$fd" ] || [ "/proc/self/fd/$fd" -ef "$path" ]; then
+			break
+		fi
+		exec {fd}>&-
+		tries=$((tries + 1))
+		if [ "$tries" -ge 50 ]; then
+			fatal "lock file $path keeps being replaced"
+		fi
+	done
+	_hp_lockfd[$name]=$fd
+	log debug "lock $name taken"
+}
+
+# release_lock NAME: drop a lock claim_lock took (exit drops it too)
+release_lock() {
+	local fd=${_hp_lockfd[$1]:-}
+	[ -n "$fd" ] || return 0
+	exec {fd}>&-
+	unset "_hp_lockfd[$1]"
+	log debug "lock $1 released"
+}
+
+# _hp_on_err STATUS WHERE COMMAND: the ERR trap: an unexpected failure becomes fatal
+_hp_on_err() {
+	if [ "$1" = "$HP_REPORTED" ]; then
+		_hp_exit 1
+	fi
+	fatal "$2: '$3' failed (exit $1)"
+}
+
+# _hp_on_signal NAME: a TERM/INT/HUP (e.g. the agent's timeout) becomes fatal
+_hp_on_signal() { fatal "stopped by SIG$1"; }
+
+# hotplug_init ACTION...: check the environment, set HP_*, arm the traps; every script calls it first
+hotplug_init() {
+	local p
+	HP_ACTION=${1:-${ACTION:-}}
+	if [ -z "${XENBUS_PATH:-}" ]; then
+		log error "XENBUS_PATH is not set: run me as a Xen hotplug script (action '$HP_ACTION')"
+		exit 1
+	fi
+	p=${XENBUS_PATH%/}
+	case $p in
+	/local/domain/*/*)
+		HP_REL=${p#/local/domain/*/}
+		HP_PREFIX=${p%"$HP_REL"}
+		;;
+	/*)
+		log error "XENBUS_PATH $XENBUS_PATH is neither relative nor under /local/domain/N"
+		exit 1
+		;;
+	*)
+		HP_REL=$p
+		HP_PREFIX=
+		;;
+	esac
+	XENBUS_PATH=$p
+	IFS=/ read -r p HP_TYPE HP_DOMID HP_DEVID _ <<<"$HP_REL"
+	case $p/$HP_TYPE/$HP_DOMID/$HP_DEVID in
+	backend/?*/?*/?*) ;;
+	*)
+		log error "XENBUS_PATH $XENBUS_PATH is not [/local/domain/N/]backend/TYPE/DOMID/DEVID"
+		exit 1
+		;;
+	esac
+	case $HP_DOMID$HP_DEVID in *[!0-9]*)
+		log error "XENBUS_PATH $XENBUS_PATH: domain and device must be numbers"
+		exit 1
+		;;
+	esac
+	if [ -n "$HP_PREFIX" ]; then
+		p=${HP_PREFIX#/local/domain/}
+		case ${p%/} in '' | *[!0-9]*)
+			log error "XENBUS_PATH $XENBUS_PATH: bad domain in /local/domain/N"
+			exit 1
+			;;
+		esac
+	fi
+	if [ -n "${XENBUS_TYPE:-}" ] && [ "$XENBUS_TYPE" != "$HP_TYPE" ]; then
+		log warn "XENBUS_TYPE=$XENBUS_TYPE but the path says $HP_TYPE; using $HP_TYPE"
+	fi
+	HP_ERROR_PATH=${HP_PREFIX}error/$HP_REL
+	set -o errtrace -o pipefail
+	trap '_hp_on_err $? "${BASH_SOURCE[0]##*/}:$LINENO" "$BASH_COMMAND"' ERR
+	trap '_hp_on_signal TERM' TERM
+	trap '_hp_on_signal INT' INT
+	trap '_hp_on_signal HUP' HUP
+	log debug "start (XENBUS_TYPE=${XENBUS_TYPE:-} XENBUS_BASE_PATH=${XENBUS_BASE_PATH:-})"
+}
