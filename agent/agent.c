@@ -1,12 +1,15 @@
 /* The agent: request intake, the VM records, and the refresh that keeps
  * them in step with the hypervisor (xend's XendDomain._refresh). */
 #include <errno.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "dev.h"
 #include "domtree.h"
+#include "hotplug.h"
 #include "log.h"
 #include "request.h"
 #include "start.h"
@@ -97,6 +100,78 @@ int agent_watch_shutdown(struct agent *a, struct vm *vm, bool on,
 	return rc;
 }
 
+/* ---- device teardown ----------------------------------------------------- */
+
+struct teardown_note {
+	char what[128];
+};
+
+static void teardown_line(void *arg, const char *line)
+{
+	struct teardown_note *n = arg;
+
+	log_info("%s: %s", n->what, line);
+}
+
+static void teardown_done(void *arg, int status, const char *last)
+{
+	struct teardown_note *n = arg;
+
+	if (status == -ETIMEDOUT)
+		log_error("%s: script timed out", n->what);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		log_error("%s: script failed (status %d): %s", n->what, status, last);
+	free(n);
+}
+
+void agent_devices_teardown(struct agent *a, const char *vm_name,
+			    struct dev *devs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct dev *d = &devs[i];
+		struct teardown_note *note;
+		struct hotplug_run *run;
+		struct agent_err err;
+		char buf[8][1200], *env[9];
+
+		if (d->run)
+			hotplug_cancel(d->run);
+		/* Nodes first: the kernel drops the backend (netback removes
+		 * the vif, blkback lets go of the disk), then the script frees
+		 * what it set up; a dead domain's blkback would never answer a
+		 * Closing state. */
+		dev_remove_nodes(a->store, d);
+		note = calloc(1, sizeof(*note));
+		if (!note)
+			continue;
+		snprintf(note->what, sizeof(note->what), "%s of %s", d->name, vm_name);
+		dev_env(d, buf, env);
+		struct hotplug_args ha = {
+			.script = d->script,
+			.action = d->kind == DEV_VIF ? "offline" : "remove",
+			.env = env,
+			.timeout_s = (unsigned)a->conf.hotplug_timeout,
+			.line = teardown_line,
+			.done = teardown_done,
+			.arg = note,
+		};
+		if (hotplug_start(a->loop, &ha, &run, &err) < 0) {
+			log_error("%s: %s", note->what, err.msg);
+			free(note);
+		}
+	}
+	/* The per-domain directories dev_write made: backend/<kind>/<domid>. */
+	for (unsigned i = 0; i < n; i++) {
+		struct agent_err err;
+		char dir[128];
+
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(strrchr(devs[i].be, '/') - devs[i].be), devs[i].be);
+		store_rm(a->store, STORE_NOTX, dir, &err);
+	}
+	free(devs);
+}
+
 /* ---- refresh: reconcile with the hypervisor ------------------------------ */
 
 /* The VM's domain is gone or has shut down: destroy what is left, remove
@@ -119,6 +194,9 @@ static void vm_domain_ended(struct agent *a, struct vm *vm,
 	agent_watch_shutdown(a, vm, false, &err);
 	if (info && hv_destroy(a->hv, info->domid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
+	agent_devices_teardown(a, vm->name, vm->devs, vm->ndevs);
+	vm->devs = NULL;
+	vm->ndevs = 0;
 	if (domtree_remove(a->store, vm->domid, uuid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
 	snprintf(rel, sizeof(rel), "vm/%s/last_shutdown_reason", vm->name);
@@ -357,6 +435,8 @@ static void agent_store_ready(void *arg, int fd, short revents)
 	while ((r = store_next_event(a->store, &path, &token)) > 0) {
 		if (!strcmp(token, TOKEN_REQUEST)) {
 			agent_intake(a, path);
+		} else if (!strncmp(token, "dev/", 4)) {
+			start_dev_event(a, token + 4);
 		} else if (!strcmp(token, TOKEN_RELEASE)) {
 			agent_refresh(a);
 		} else if (!strncmp(token, TOKEN_SHUTDOWN, strlen(TOKEN_SHUTDOWN))) {
@@ -526,6 +606,9 @@ void agent_reload(struct agent *a)
 		nv->state = old->state;
 		nv->domid = old->domid;
 		nv->watching = old->watching;
+		nv->devs = old->devs;
+		nv->ndevs = old->ndevs;
+		old->devs = NULL;
 		vm_free(old);
 	}
 	/* What is left of the old list has no file any more. */
@@ -557,6 +640,8 @@ void agent_reload(struct agent *a)
 
 void agent_child_exited(struct agent *a, pid_t pid, int status)
 {
+	if (hotplug_reap(pid, status))
+		return;
 	if (!start_child_exited(a, pid, status))
 		log_debug("child %d exited (status %d)", (int)pid, status);
 }

@@ -44,6 +44,11 @@ void agent_task_ended(struct agent *a, struct task *t);
 /* Watch (on) or stop watching (off) the VM's ~/control/shutdown. */
 int agent_watch_shutdown(struct agent *a, struct vm *vm, bool on,
 			 struct agent_err *err);
+/* A domain is gone or going: remove its devices' nodes (the backends
+ * then close) and run each script's remove/offline in the background;
+ * frees devs. */
+void agent_devices_teardown(struct agent *a, const char *vm_name,
+			    struct dev *devs, unsigned n);
 /* Publish a VM's record: state, domid and the rest. */
 void agent_publish_vm(struct agent *a, struct vm *vm);
 /* Write <root>/<rel> = val (remove it when val is NULL), logging, not

@@ -11,6 +11,7 @@
 #include "hotplug.h"
 
 struct hotplug_run {
+	struct hotplug_run *next;	/* every run not yet reaped */
 	struct loop *loop;
 	struct hotplug_args a;
 	pid_t pid;
@@ -21,6 +22,8 @@ struct hotplug_run {
 	size_t len;
 	char last[256];
 };
+
+static struct hotplug_run *runs;
 
 static void emit(struct hotplug_run *r, const char *line)
 {
@@ -146,6 +149,8 @@ int hotplug_start(struct loop *l, const struct hotplug_args *a,
 	}
 	loop_timer_init(&r->timer, on_timeout, r);
 	loop_timer_arm(l, &r->timer, loop_now_ms() + (uint64_t)a->timeout_s * 1000);
+	r->next = runs;
+	runs = r;
 	*run_r = r;
 	return 0;
 }
@@ -157,6 +162,11 @@ pid_t hotplug_pid(const struct hotplug_run *r)
 
 static void hotplug_free(struct hotplug_run *r)
 {
+	for (struct hotplug_run **p = &runs; *p; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
 	/* Whatever the script left in its group goes with it. */
 	kill(-r->pid, SIGKILL);
 	close_out(r);
@@ -179,6 +189,14 @@ int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status)
 	hotplug_free(r);
 	done(arg, status, last);
 	return 1;
+}
+
+int hotplug_reap(pid_t pid, int status)
+{
+	for (struct hotplug_run *r = runs; r; r = r->next)
+		if (r->pid == pid)
+			return hotplug_reaped(r, pid, status);
+	return 0;
 }
 
 void hotplug_cancel(struct hotplug_run *r)

@@ -36,6 +36,8 @@ pid_t hotplug_pid(const struct hotplug_run *r);
 /* The agent reaped pid: returns 1 if it was this run's script (then done
  * has been called and r freed), else 0. */
 int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status);
+/* The same for whichever run has that pid: 1 if one had. */
+int hotplug_reap(pid_t pid, int status);
 /* Kill the script's group and free r without calling done. */
 void hotplug_cancel(struct hotplug_run *r);
 

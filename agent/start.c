@@ -13,7 +13,10 @@
  *   watches      81-90   ~/control/shutdown
  *   refresh      91-100  the hypervisor's view of the new domain
  *
- * and then unpaused it.  Here each stage is a row of stages[]: run() either
+ * then waited for the devices (waitForDevices) and unpaused it.  Here the
+ * wait is a stage too, "devices", run only for a VM that has some: each
+ * backend must reach InitWait, its hotplug script must run and
+ * hotplug-status must say connected.  Here each stage is a row of stages[]: run() either
  * finishes (0), fails (negative errno, with st->err filled), or returns
  * STAGE_WAIT after handing slow work to a child process or a timer; the
  * loop calls back into the driver when that work reports.  A failure undoes
@@ -31,7 +34,9 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "dev.h"
 #include "domtree.h"
+#include "hotplug.h"
 #include "kcache.h"
 #include "log.h"
 #include "start.h"
@@ -44,6 +49,7 @@ struct stage {
 	unsigned lo, hi;
 	int (*run)(struct agent *a, struct start *st);
 	void (*undo)(struct agent *a, struct start *st);
+	bool (*needed)(const struct start *st);	/* NULL: always */
 };
 
 struct build_msg {
@@ -66,6 +72,10 @@ struct start {
 	int child_fd;			/* -1 when none */
 	struct loop_timer timer;	/* builder timeout or test hold */
 	bool watching;
+	struct dev *devs;		/* planned and written in init */
+	unsigned ndevs;
+	bool dev_watching;
+	char dev_token[96];
 	uint64_t stage_t0;
 	uint64_t stage_ms[8];
 	uint64_t build_ms;
@@ -82,14 +92,18 @@ static int store_domain_run(struct agent *a, struct start *st);
 static int watches_run(struct agent *a, struct start *st);
 static void watches_undo(struct agent *a, struct start *st);
 static int refresh_run(struct agent *a, struct start *st);
+static int devices_run(struct agent *a, struct start *st);
+static void devices_undo(struct agent *a, struct start *st);
+static bool devices_needed(const struct start *st);
 
 static const struct stage stages[] = {
-	{ "construct", 0, 30, construct_run, construct_undo },
-	{ "init", 31, 60, init_run, init_undo },
-	{ "store-vm", 61, 70, store_vm_run, store_vm_undo },
-	{ "store-domain", 71, 80, store_domain_run, NULL },
-	{ "watches", 81, 90, watches_run, watches_undo },
-	{ "refresh", 91, 100, refresh_run, NULL },
+	{ "construct", 0, 30, construct_run, construct_undo, NULL },
+	{ "init", 31, 60, init_run, init_undo, NULL },
+	{ "store-vm", 61, 70, store_vm_run, store_vm_undo, NULL },
+	{ "store-domain", 71, 80, store_domain_run, NULL, NULL },
+	{ "watches", 81, 90, watches_run, watches_undo, NULL },
+	{ "refresh", 91, 100, refresh_run, NULL, NULL },
+	{ "devices", 91, 100, devices_run, devices_undo, devices_needed },
 };
 #define NSTAGES ((int)(sizeof(stages) / sizeof(stages[0])))
 
@@ -215,6 +229,14 @@ static void build_reported(void *arg, int fd, short revents)
 		rc = store_introduce(a->store, (unsigned)st->domid,
 				     (unsigned long)msg.res.store_mfn,
 				     st->store_port, &st->err);
+	/* Devices, as xend wrote them in init: frontend and backend nodes;
+	 * the devices stage waits for them. */
+	if (!rc)
+		rc = dev_plan(st->vm, (unsigned)st->domid, a->conf.script_dir,
+			      &st->devs, &st->ndevs, &st->err);
+	for (unsigned i = 0; !rc && i < st->ndevs; i++)
+		rc = dev_write(a->store, &st->devs[i], (unsigned)st->domid, st->vm,
+			       &st->err);
 	if (rc < 0) {
 		stage_fail(a, st);
 		return;
@@ -290,6 +312,9 @@ static void init_undo(struct agent *a, struct start *st)
 	if (st->child > 0 && st->child_fd >= 0)
 		kill(st->child, SIGKILL);
 	child_stop(a, st);
+	agent_devices_teardown(a, st->vm->name, st->devs, st->ndevs);
+	st->devs = NULL;
+	st->ndevs = 0;
 }
 
 /* ---- store-vm, store-domain, watches, refresh ---------------------------- */
@@ -351,6 +376,232 @@ static int refresh_run(struct agent *a, struct start *st)
 	return 0;
 }
 
+/* ---- devices: xend's waitForDevices --------------------------------------- */
+
+static bool devices_needed(const struct start *st)
+{
+	return st->ndevs > 0;
+}
+
+static void dev_publish(struct agent *a, struct start *st, const struct dev *d,
+			const char *what)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "devices/%s-%s",
+		 d->kind == DEV_VIF ? "vif" : "vbd", strchr(d->name, ' ') + 1);
+	task_put(a, st->t, key, "%s", what);
+}
+
+/* Read backend key of d into buf ("" when absent). */
+static void be_read(struct agent *a, const struct dev *d, const char *key,
+		    char *buf, size_t n)
+{
+	char p[200], *v = NULL;
+	struct agent_err e;
+
+	snprintf(p, sizeof(p), "%s/%s", d->be, key);
+	buf[0] = '\0';
+	if (store_read(a->store, STORE_NOTX, p, &v, NULL, &e) == 0)
+		snprintf(buf, n, "%s", v);
+	free(v);
+}
+
+static void devices_fail(struct agent *a, struct start *st, const struct dev *d,
+			 const char *fmt, const char *detail)
+{
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), fmt, detail);
+	err_set(&st->err, EIO, "%s of %s: %s", d->name, st->vm->name, msg);
+	dev_publish(a, st, d, "failed");
+	stage_fail(a, st);
+}
+
+static void devices_check(struct agent *a, struct start *st);
+
+static void dev_script_line(void *arg, const char *line)
+{
+	struct dev *d = arg;
+
+	log_info("%s: hotplug: %s", d->name, line);
+}
+
+/* hotplug_done_fn gets one pointer: find the start the device is in. */
+static struct start *dev_owner(struct agent *a, const struct dev *d)
+{
+	for (struct task *t = a->tasks; t; t = t->next)
+		if (t->start && t->start->devs && d >= t->start->devs &&
+		    d < t->start->devs + t->start->ndevs)
+			return t->start;
+	return NULL;
+}
+
+static struct agent *dev_agent;	/* the one agent (for script callbacks) */
+
+static void dev_script_done(void *arg, int status, const char *last)
+{
+	struct dev *d = arg;
+	struct agent *a = dev_agent;
+	struct start *st = dev_owner(a, d);
+	char hs[32], he[160];
+
+	d->run = NULL;
+	if (!st)
+		return;
+	be_read(a, d, "hotplug-status", hs, sizeof(hs));
+	be_read(a, d, "hotplug-error", he, sizeof(he));
+	if (status == -ETIMEDOUT) {
+		char t[32];
+
+		snprintf(t, sizeof(t), "%lld", a->conf.hotplug_timeout);
+		devices_fail(a, st, d, "hotplug script timed out after %s s", t);
+		return;
+	}
+	/* The status decides, even when the script exited 0 (xl then wrongly
+	 * reports success). */
+	if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
+		devices_fail(a, st, d, !strcmp(hs, "busy") ? "busy: %s" : "%s",
+			     *he ? he : "hotplug-status is error");
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		char why[200];
+
+		snprintf(why, sizeof(why), "hotplug script failed (status %d): %s",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : status,
+			 *he ? he : *last ? last : "no message");
+		devices_fail(a, st, d, "%s", why);
+		return;
+	}
+	d->script_ok = true;
+	if (d->kind == DEV_VBD)
+		be_read(a, d, "node", d->node, sizeof(d->node));
+	d->phase = DEV_STATUS;
+	devices_check(a, st);
+}
+
+/* Move every device on as far as the store says it can go. */
+static void devices_check(struct agent *a, struct start *st)
+{
+	unsigned connected = 0;
+
+	for (unsigned i = 0; i < st->ndevs; i++) {
+		struct dev *d = &st->devs[i];
+		char state[16], hs[32];
+
+		if (d->phase == DEV_WRITTEN) {
+			be_read(a, d, "state", state, sizeof(state));
+			if (atoi(state) >= 2) {
+				char buf[8][1200], *env[9];
+				struct hotplug_args ha = {
+					.script = d->script,
+					.action = d->kind == DEV_VIF ? "online" : "add",
+					.env = env,
+					.timeout_s = (unsigned)a->conf.hotplug_timeout,
+					.line = dev_script_line,
+					.done = dev_script_done,
+					.arg = d,
+				};
+
+				dev_env(d, buf, env);
+				if (hotplug_start(a->loop, &ha, &d->run, &st->err) < 0) {
+					err_prefix(&st->err, "%s of %s: ", d->name, st->vm->name);
+					stage_fail(a, st);
+					return;
+				}
+				d->phase = DEV_SCRIPT;
+				dev_publish(a, st, d, "script");
+			}
+		}
+		if (d->phase == DEV_STATUS) {
+			be_read(a, d, "hotplug-status", hs, sizeof(hs));
+			be_read(a, d, "state", state, sizeof(state));
+			/* netback (Linux 6.1) keeps hotplug-status; older ones
+			 * deleted it right after reading: Connected (4) says the
+			 * same. */
+			if (!strcmp(hs, "connected") ||
+			    (d->kind == DEV_VIF && atoi(state) == 4)) {
+				d->phase = DEV_CONNECTED;
+				dev_publish(a, st, d, "connected");
+			} else if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
+				char he[160];
+
+				be_read(a, d, "hotplug-error", he, sizeof(he));
+				devices_fail(a, st, d, "%s", *he ? he : hs);
+				return;
+			}
+		}
+		connected += d->phase == DEV_CONNECTED;
+	}
+	if (connected == st->ndevs) {
+		devices_undo(a, st);	/* drop the watches and the timer */
+		stage_next(a, st);
+	}
+}
+
+static void devices_timeout(void *arg)
+{
+	struct start *st = arg;
+
+	for (unsigned i = 0; i < st->ndevs; i++) {
+		struct dev *d = &st->devs[i];
+
+		if (d->phase == DEV_WRITTEN || d->phase == DEV_STATUS) {
+			char t[32];
+
+			snprintf(t, sizeof(t), "%lld", st->a->conf.hotplug_timeout);
+			devices_fail(st->a, st, d, d->phase == DEV_WRITTEN ?
+				     "backend did not reach InitWait in %s s" :
+				     "no hotplug-status connected within %s s", t);
+			return;
+		}
+	}
+}
+
+static int devices_run(struct agent *a, struct start *st)
+{
+	int rc;
+
+	dev_agent = a;
+	snprintf(st->dev_token, sizeof(st->dev_token), "dev/%s", st->t->id);
+	for (unsigned i = 0; i < st->ndevs; i++) {
+		dev_publish(a, st, &st->devs[i], "waiting");
+		if ((rc = store_watch(a->store, st->devs[i].be, st->dev_token,
+				      &st->err)) < 0)
+			return rc;
+	}
+	st->dev_watching = true;
+	/* Scripts have their own timeout; this bounds the waits around them
+	 * (a backend that never probes, a status that never comes). */
+	loop_timer_init(&st->timer, devices_timeout, st);
+	loop_timer_arm(a->loop, &st->timer,
+		       loop_now_ms() + (uint64_t)a->conf.hotplug_timeout * 2000);
+	return STAGE_WAIT;	/* the watches fire at once: devices_check */
+}
+
+static void devices_undo(struct agent *a, struct start *st)
+{
+	loop_timer_disarm(a->loop, &st->timer);
+	if (st->dev_watching)
+		for (unsigned i = 0; i < st->ndevs; i++)
+			store_unwatch(a->store, st->devs[i].be, st->dev_token);
+	st->dev_watching = false;
+	for (unsigned i = 0; i < st->ndevs; i++)
+		if (st->devs[i].run) {
+			hotplug_cancel(st->devs[i].run);
+			st->devs[i].run = NULL;
+		}
+}
+
+void start_dev_event(struct agent *a, const char *task_id)
+{
+	struct task *t = task_find(a, task_id);
+
+	if (t && t->start && t->start->dev_watching)
+		devices_check(a, t->start);
+}
+
 /* ---- the driver ---------------------------------------------------------- */
 
 static void start_times(struct start *st, int upto, char *out, size_t n)
@@ -380,6 +631,9 @@ static void start_end(struct agent *a, struct start *st, bool ok)
 	start_times(st, st->stage + (ok ? 0 : 1), times, sizeof(times));
 	if (ok) {
 		st->vm->state = VM_RUNNING;
+		st->vm->devs = st->devs;
+		st->vm->ndevs = st->ndevs;
+		st->devs = NULL;
 	} else {
 		st->vm->state = VM_HALTED;
 		st->vm->domid = -1;
@@ -421,6 +675,10 @@ static void stage_run_from(struct agent *a, struct start *st)
 	while (st->stage < NSTAGES) {
 		const struct stage *sg = &stages[st->stage];
 
+		if (sg->needed && !sg->needed(st)) {
+			st->stage++;
+			continue;
+		}
 		/* Test hook: hold the start before a named stage, so tests can
 		 * act at a known point (kill the agent, start the same VM). */
 		if (!st->held && a->conf.stage_hook_delay &&
@@ -496,11 +754,6 @@ void start_run(struct agent *a, struct task *t)
 	else if (!vm->valid)
 		err_set(&st->err, EINVAL, "lookup: VM file of %s is invalid: %s",
 			vm->name, vm->error);
-	else if (vm->vif_mask || vm->vbd_mask)
-		/* Parsed and checked, but the pipeline does not create devices
-		 * yet: starting without them would be silently wrong. */
-		err_set(&st->err, EOPNOTSUPP, "lookup: %s has [vif]/[vbd] devices; "
-			"this version cannot start VMs with devices yet", vm->name);
 	else if (vm->busy)
 		err_set(&st->err, EBUSY, "lookup: %s is busy with task %s",
 			vm->name, vm->busy->id);

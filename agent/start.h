@@ -14,6 +14,8 @@
 void start_run(struct agent *a, struct task *t);
 /* Roll a running start back now (the agent is stopping). */
 void start_abort(struct agent *a, struct task *t, const char *why);
+/* A watch on a device backend of task task_id fired. */
+void start_dev_event(struct agent *a, const char *task_id);
 /* A child process has exited: true if it was a start's builder. */
 bool start_child_exited(struct agent *a, pid_t pid, int status);
 

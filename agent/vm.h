@@ -13,6 +13,7 @@ enum vm_state { VM_HALTED, VM_STARTING, VM_RUNNING, VM_PAUSED, VM_SHUTDOWN,
 extern const char *const vm_state_names[];
 
 struct task;
+struct dev;
 
 #define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7] */
 
@@ -33,7 +34,9 @@ struct vm {
 	bool published;
 	int pub_state, pub_domid;	/* last published, to skip rewrites */
 	bool watching;		/* the agent watches its ~/control/shutdown */
-	char last_shutdown[16];	/* reason the last domain ended, or "" */		/* its <root>/vm/<name> node exists */
+	char last_shutdown[16];	/* reason the last domain ended, or "" */
+	struct dev *devs;	/* the running domain's devices */
+	unsigned ndevs;		/* its <root>/vm/<name> node exists */
 };
 
 struct vm_list {

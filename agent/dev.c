@@ -1,0 +1,195 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev.h"
+
+#define DEV_TX_TRIES 8
+
+int dev_plan(const struct vm *vm, unsigned domid, const char *script_dir,
+	     struct dev **devs_r, unsigned *n_r, struct agent_err *err)
+{
+	unsigned n = 0;
+	struct dev *devs;
+
+	*devs_r = NULL;
+	*n_r = 0;
+	for (int i = 0; i < VM_MAX_DEVS; i++)
+		n += !!(vm->vif_mask & 1u << i) + !!(vm->vbd_mask & 1u << i);
+	if (!n)
+		return 0;
+	devs = calloc(n, sizeof(*devs));
+	if (!devs)
+		return err_set(err, ENOMEM, "out of memory");
+	n = 0;
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		struct dev *d;
+
+		if (vm->vif_mask & 1u << i) {
+			const struct vif_conf *c = &vm->vif[i];
+
+			d = &devs[n++];
+			d->kind = DEV_VIF;
+			d->index = i;
+			d->devid = i;
+			snprintf(d->name, sizeof(d->name), "vif %d", i);
+			snprintf(d->script, sizeof(d->script), "%s/%s", script_dir, c->script);
+			if (*c->mac)
+				snprintf(d->mac, sizeof(d->mac), "%s", c->mac);
+			else	/* Xen's OUI, then bytes of the UUID and the index */
+				snprintf(d->mac, sizeof(d->mac), "00:16:3e:%02x:%02x:%02x",
+					 vm->conf.uuid[13] & 0x7f, vm->conf.uuid[14],
+					 (vm->conf.uuid[15] + i) & 0xff);
+		}
+	}
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		struct dev *d;
+
+		if (!(vm->vbd_mask & 1u << i))
+			continue;
+		d = &devs[n++];
+		d->kind = DEV_VBD;
+		d->index = i;
+		d->devid = conf_vdev_devid(vm->vbd[i].vdev);
+		snprintf(d->name, sizeof(d->name), "vbd %s", vm->vbd[i].vdev);
+		snprintf(d->script, sizeof(d->script), "%s/%s", script_dir,
+			 vm->vbd[i].script);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *k = devs[i].kind == DEV_VIF ? "vif" : "vbd";
+
+		devs[i].domid = domid;
+		snprintf(devs[i].fe, sizeof(devs[i].fe), "/local/domain/%u/device/%s/%d",
+			 domid, k, devs[i].devid);
+		snprintf(devs[i].be, sizeof(devs[i].be),
+			 "/local/domain/0/backend/%s/%u/%d", k, domid, devs[i].devid);
+	}
+	*devs_r = devs;
+	*n_r = n;
+	return 0;
+}
+
+/* Write key=value pairs under dir, in tx. */
+static int put_all(struct store *s, store_tx tx, const char *dir,
+		   const char *const kv[], struct agent_err *err)
+{
+	char p[256];
+	int rc;
+
+	for (int i = 0; kv[i]; i += 2) {
+		snprintf(p, sizeof(p), "%s/%s", dir, kv[i]);
+		if ((rc = store_write(s, tx, p, kv[i + 1], err)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_tx(struct store *s, store_tx tx, const struct dev *d,
+		    unsigned domid, const struct vm *vm, struct agent_err *err)
+{
+	const struct store_perm fe_perm[] = { { domid, 'n' }, { 0, 'r' } };
+	const struct store_perm be_perm[] = { { 0, 'n' }, { domid, 'r' } };
+	char devid[16], fid[16], parent[128];
+	int rc;
+
+	snprintf(devid, sizeof(devid), "%d", d->devid);
+	snprintf(fid, sizeof(fid), "%u", domid);
+	/* Parent directories first, with the owners the drivers expect. */
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(d->fe, '/') - d->fe), d->fe);
+	if ((rc = store_mkdir(s, tx, parent, err)) < 0 ||
+	    (rc = store_set_perms(s, tx, parent, fe_perm, 2, err)) < 0)
+		return rc;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(d->be, '/') - d->be), d->be);
+	if ((rc = store_mkdir(s, tx, parent, err)) < 0 ||
+	    (rc = store_set_perms(s, tx, parent, be_perm, 2, err)) < 0)
+		return rc;
+	if ((rc = store_mkdir(s, tx, d->fe, err)) < 0 ||
+	    (rc = store_set_perms(s, tx, d->fe, fe_perm, 2, err)) < 0)
+		return rc;
+	if (d->kind == DEV_VIF) {
+		const struct vif_conf *c = &vm->vif[d->index];
+		const char *fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
+				     "handle", devid, "mac", d->mac, NULL };
+		const char *be[] = { "frontend", d->fe, "frontend-id", fid,
+				     "handle", devid, "mac", d->mac,
+				     "bridge", c->bridge, "script", d->script,
+				     "online", "1", "state", "1", NULL };
+
+		if ((rc = put_all(s, tx, d->fe, fe, err)) < 0 ||
+		    (rc = store_mkdir(s, tx, d->be, err)) < 0 ||
+		    (rc = store_set_perms(s, tx, d->be, be_perm, 2, err)) < 0)
+			return rc;
+		return put_all(s, tx, d->be, be, err);
+	} else {
+		const struct vbd_conf *c = &vm->vbd[d->index];
+		const char *fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
+				     "virtual-device", devid, "device-type", "disk",
+				     NULL };
+		const char *be[] = { "frontend", d->fe, "frontend-id", fid,
+				     "params", c->target, "type", "phy",
+				     "mode", conf_vbd_modes[c->mode], "dev", c->vdev,
+				     "online", "1", "state", "1", NULL };
+
+		if ((rc = put_all(s, tx, d->fe, fe, err)) < 0 ||
+		    (rc = store_mkdir(s, tx, d->be, err)) < 0 ||
+		    (rc = store_set_perms(s, tx, d->be, be_perm, 2, err)) < 0)
+			return rc;
+		return put_all(s, tx, d->be, be, err);
+	}
+}
+
+int dev_write(struct store *s, const struct dev *d, unsigned domid,
+	      const struct vm *vm, struct agent_err *err)
+{
+	int rc = -EAGAIN;
+
+	for (int i = 0; i < DEV_TX_TRIES && rc == -EAGAIN; i++) {
+		struct agent_err ignore;
+		store_tx tx;
+
+		if ((rc = store_tx_start(s, &tx, err)) < 0)
+			return rc;
+		rc = write_tx(s, tx, d, domid, vm, err);
+		if (rc < 0) {
+			store_tx_end(s, tx, true, &ignore);
+			return err_prefix(err, "%s: ", d->name);
+		}
+		rc = store_tx_end(s, tx, false, err);
+	}
+	return rc;
+}
+
+void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
+{
+	int n = 0;
+
+	/* XENBUS_PATH relative to dom0's home, as libxl passes it. */
+	snprintf(buf[n++], 1200, "XENBUS_PATH=%s", d->be + strlen("/local/domain/0/"));
+	snprintf(buf[n++], 1200, "XENBUS_TYPE=%s", d->kind == DEV_VIF ? "vif" : "vbd");
+	snprintf(buf[n++], 1200, "XENBUS_BASE_PATH=backend");
+	snprintf(buf[n++], 1200, "script=%s", d->script);
+	snprintf(buf[n++], 1200, "PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	if (d->kind == DEV_VIF) {
+		snprintf(buf[n++], 1200, "vif=vif%u.%d", d->domid, d->devid);
+		snprintf(buf[n++], 1200, "netdev=");
+	} else if (d->node[0]) {
+		/* For a remove after the backend's nodes are gone. */
+		snprintf(buf[n++], 1200, "node=%s", d->node);
+	}
+	for (int i = 0; i < n; i++)
+		env[i] = buf[i];
+	env[n] = NULL;
+}
+
+void dev_remove_nodes(struct store *s, const struct dev *d)
+{
+	struct agent_err err;
+	char p[200];
+
+	store_rm(s, STORE_NOTX, d->fe, &err);
+	store_rm(s, STORE_NOTX, d->be, &err);
+	snprintf(p, sizeof(p), "/local/domain/0/error%s",
+		 d->be + strlen("/local/domain/0"));
+	store_rm(s, STORE_NOTX, p, &err);
+}

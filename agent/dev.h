@@ -1,0 +1,58 @@
+/* A VM's devices at run time: the vif and vbd backends the agent writes
+ * for a domain, the hotplug scripts it runs for them, and their removal.
+ *
+ *   /local/domain/D/device/<kind>/<devid>      (nD,r0)  the frontend
+ *     backend, backend-id, state=1, and
+ *       vif: handle, mac       vbd: virtual-device, device-type=disk
+ *   /local/domain/0/backend/<kind>/D/<devid>   (n0,rD)  the backend
+ *     frontend, frontend-id, online=1, state=1, and
+ *       vif: handle, mac, bridge, script
+ *       vbd: params, type=phy, mode, dev
+ *
+ * The frontend goes first: a backend written before its frontend stays in
+ * state 1 for ever.  The hotplug script runs once the backend reached
+ * InitWait (2): netback makes the vif interface then. */
+#ifndef XSAGENT_DEV_H
+#define XSAGENT_DEV_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "store.h"
+#include "vm.h"
+
+enum dev_kind { DEV_VIF, DEV_VBD };
+enum dev_phase { DEV_WRITTEN, DEV_SCRIPT, DEV_STATUS, DEV_CONNECTED,
+		 DEV_FAILED };
+
+struct hotplug_run;
+
+struct dev {
+	enum dev_kind kind;
+	unsigned domid;		/* the frontend's domain */
+	int index;		/* N of [vif.N] / [vbd.N] */
+	int devid;		/* vif: N; vbd: the vdev number */
+	char name[32];		/* "vif 0", "vbd xvda": for messages */
+	char fe[96], be[128];	/* frontend and backend paths */
+	char script[1100];	/* absolute path */
+	char mac[18];
+	char node[64];		/* what `block add` set up, for a later remove */
+	enum dev_phase phase;
+	struct hotplug_run *run;
+	bool script_ok;		/* the add script exited 0 */
+};
+
+/* The devices of vm for domain domid; *devs_r is malloc'd (NULL, 0 when the
+ * VM has none). */
+int dev_plan(const struct vm *vm, unsigned domid, const char *script_dir,
+	     struct dev **devs_r, unsigned *n_r, struct agent_err *err);
+/* Write a device's frontend and backend in one transaction. */
+int dev_write(struct store *s, const struct dev *d, unsigned domid,
+	      const struct vm *vm, struct agent_err *err);
+/* The script's environment: "K=V" strings in buf, pointers in env
+ * (NULL-terminated). */
+void dev_env(const struct dev *d, char buf[8][1200], char *env[9]);
+/* Remove a device's nodes (and its error node); never fails hard. */
+void dev_remove_nodes(struct store *s, const struct dev *d);
+
+#endif
