@@ -151,6 +151,37 @@ int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err)
 	return 0;
 }
 
+/* ---- PVH: an HVM container without a device model -------------------------
+ *
+ * What libxl (Xen 4.17) does for such a domain and the agent does too:
+ *  - at creation (libxl__build_pre, libxl__arch_domain_create): the HVM
+ *    params TIMER_MODE and ALTP2M, the TSC mode, the paging pool (HAP's p2m
+ *    pages), then a CPUID policy (libxl__cpuid_legacy). */
+
+static int pvh_create(xc_interface *xch, unsigned domid,
+		      const struct hv_create_args *a, struct agent_err *err)
+{
+	/* libxl__get_required_paging_memory for HAP: 1 MiB per vCPU and one
+	 * page per MiB of RAM for the p2m, in KiB. */
+	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + a->maxmem_kb / 1024);
+	int r;
+
+	if (xc_hvm_param_set(xch, domid, HVM_PARAM_TIMER_MODE,
+			     HVMPTM_no_delay_for_missed_ticks) < 0 ||
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_ALTP2M,
+			     XEN_ALTP2M_disabled) < 0)
+		return hv_fail(xch, err, errno, "set HVM params");
+	if (xc_set_paging_mempool_size(xch, domid, pool_kb << 10) < 0)
+		return hv_fail(xch, err, errno, "set paging pool size");
+	/* The domain's default policy with the topology Xen gives HVM guests
+	 * (APIC ID = 2 * vCPU), PAE on, no invariant TSC, no nested virt. */
+	r = xc_cpuid_apply_policy(xch, domid, false, NULL, 0, true, false,
+				  false, NULL, NULL);
+	if (r < 0)
+		return hv_fail(xch, err, -r, "apply CPUID policy");
+	return 0;
+}
+
 int hv_create(struct hv *hv, const struct hv_create_args *a,
 	      unsigned *domid_r, struct agent_err *err)
 {
@@ -183,7 +214,9 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 		rc = hv_fail(hv->xch, err, errno, "set max memory");
 		goto fail;
 	}
-	if (a->tsc_mode &&
+	/* libxl sets the TSC mode of every domain, the default one included
+	 * (libxl__arch_domain_create); PV keeps the behaviour it had. */
+	if ((a->tsc_mode || a->pvh) &&
 	    xc_domain_set_tsc_info(hv->xch, domid, a->tsc_mode, 0, 0, 0) < 0) {
 		rc = hv_fail(hv->xch, err, errno, "set TSC mode");
 		goto fail;
@@ -193,6 +226,8 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 		rc = hv_fail(hv->xch, err, errno, "set time offset");
 		goto fail;
 	}
+	if (a->pvh && (rc = pvh_create(hv->xch, domid, a, err)) < 0)
+		goto fail;
 	*domid_r = domid;
 	return 0;
 fail:

@@ -25,7 +25,7 @@ struct hv_dominfo {
 };
 
 struct hv_create_args {
-	bool pvh;
+	bool pvh;		/* HVM container, HAP, emulated local APIC only */
 	unsigned char uuid[16];
 	unsigned vcpus;
 	uint64_t maxmem_kb;
