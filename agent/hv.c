@@ -23,6 +23,9 @@ struct hv_built {
 	struct xc_dom_image *dom;
 	const char *cache_out;
 	bool decompressed;	/* the loader replaced the file's bytes */
+	/* PVH: what the builder reads while it builds (kept until release). */
+	uint8_t acpi_rsdp[64], acpi_tables[4096];
+	struct e820entry e820[4];
 };
 
 /* Fill err from libxenctrl's last error when it has one, else errno. */
@@ -156,7 +159,29 @@ int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err)
  * What libxl (Xen 4.17) does for such a domain and the agent does too:
  *  - at creation (libxl__build_pre, libxl__arch_domain_create): the HVM
  *    params TIMER_MODE and ALTP2M, the TSC mode, the paging pool (HAP's p2m
- *    pages), then a CPUID policy (libxl__cpuid_legacy). */
+ *    pages), then a CPUID policy (libxl__cpuid_legacy);
+ *  - at build (libxl__build_hvm, libxl__build_dom): an HVM container with
+ *    RAM from address 0 and an MMIO hole below 4 GiB wide enough for the
+ *    ACPI tables, the local APIC and Xen's special pages; ACPI tables
+ *    (libxl__dom_load_acpi) and an e820 map, given both to Xen and to the
+ *    start info (libxl__arch_domain_finalise_hw_description).  The tables
+ *    here are the agent's own, minimal ones (libacpi is not a public
+ *    library): RSDP, XSDT, RSDT, a hardware-reduced FADT, an empty DSDT and
+ *    a MADT with one local APIC per vCPU.  Linux 6.1 boots without them
+ *    but cannot power off (seen in the bed: it printed its marker, ran
+ *    /sbin/poweroff and stayed blocked); with them its vCPU halts and Xen
+ *    ends the domain with reason poweroff. */
+
+/* Guest-physical layout below 4 GiB (libxl_arch.h, xenguest.h). */
+#define PVH_ACPI_BASE	 0xfc000000ULL
+#define PVH_LAPIC_BASE	 0xfee00000ULL
+#define PVH_SPECIAL_BASE ((uint64_t)(X86_HVM_END_SPECIAL_REGION -	\
+				     X86_HVM_NR_SPECIAL_PAGES) << XC_PAGE_SHIFT)
+#define PVH_MMIO_START	 PVH_ACPI_BASE	/* the lowest of the three */
+#define PVH_4G		 (1ULL << 32)
+/* Legacy place of the RSDP, for a Linux that cannot take it elsewhere: the
+ * last 64 bytes of the BIOS area the ACPI spec has the OS scan. */
+#define PVH_RSDP_LOW	 (0x100000ULL - 64)
 
 static int pvh_create(xc_interface *xch, unsigned domid,
 		      const struct hv_create_args *a, struct agent_err *err)
@@ -180,6 +205,106 @@ static int pvh_create(xc_interface *xch, unsigned domid,
 	if (r < 0)
 		return hv_fail(xch, err, -r, "apply CPUID policy");
 	return 0;
+}
+
+/* ACPI tables, written byte by byte at the offsets of the ACPI 5.0 spec. */
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint8_t acpi_csum(const uint8_t *p, size_t n)
+{
+	uint8_t sum = 0;
+
+	while (n--)
+		sum += *p++;
+	return (uint8_t)-sum;
+}
+
+enum { ACPI_HDR_LEN = 36, ACPI_FADT_LEN = 268, ACPI_RSDP_LEN = 36 };
+
+static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put_le(t + 4, len, 4);
+	t[8] = rev;
+	memcpy(t + 10, "XSAGNT", 6);
+	memcpy(t + 16, "XSAPVH  ", 8);
+	put_le(t + 24, 1, 4);		/* OEM revision */
+	memcpy(t + 28, "XSAG", 4);	/* creator */
+	put_le(t + 32, 1, 4);
+}
+
+static void acpi_seal(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = acpi_csum(t, len);
+}
+
+/* Tables into tbl (at guest address tbl_gpa) and the RSDP into rsdp (at
+ * rsdp_gpa); returns the tables' length. */
+static size_t pvh_acpi_build(uint8_t *tbl, uint64_t tbl_gpa, uint8_t *rsdp,
+			     unsigned vcpus)
+{
+	enum { XSDT = 0, RSDT = 64, FADT = 128, DSDT = 400, MADT = 448 };
+	uint32_t madt_len = 44 + 8 * vcpus;
+
+	memset(tbl, 0, MADT + madt_len);
+
+	acpi_header(tbl + DSDT, "DSDT", ACPI_HDR_LEN, 2);	/* no AML */
+	acpi_seal(tbl + DSDT, ACPI_HDR_LEN);
+
+	{
+		uint8_t *f = tbl + FADT;
+
+		acpi_header(f, "FACP", ACPI_FADT_LEN, 5);
+		put_le(f + 40, tbl_gpa + DSDT, 4);	/* DSDT */
+		/* IA-PC boot flags: no VGA to probe, no CMOS RTC. */
+		put_le(f + 109, (1u << 2) | (1u << 5), 2);
+		/* WBINVD works; HW_REDUCED_ACPI: no PM1 blocks, no PM timer, no
+		 * SCI, no FACS -- the domain has none of them. */
+		put_le(f + 112, (1u << 0) | (1u << 20), 4);
+		put_le(f + 140, tbl_gpa + DSDT, 8);	/* X_DSDT */
+		acpi_seal(f, ACPI_FADT_LEN);
+	}
+	{
+		uint8_t *m = tbl + MADT;
+
+		acpi_header(m, "APIC", madt_len, 3);
+		put_le(m + 36, PVH_LAPIC_BASE, 4);
+		put_le(m + 40, 0, 4);	/* no PC-AT 8259 pair */
+		for (unsigned i = 0; i < vcpus; i++) {
+			uint8_t *e = m + 44 + 8 * i;
+
+			e[0] = 0;		/* processor local APIC */
+			e[1] = 8;
+			e[2] = (uint8_t)i;	/* ACPI processor UID */
+			e[3] = (uint8_t)(2 * i);	/* Xen: APIC ID = 2 * vCPU */
+			put_le(e + 4, 1, 4);	/* enabled */
+		}
+		acpi_seal(m, madt_len);
+	}
+	acpi_header(tbl + XSDT, "XSDT", ACPI_HDR_LEN + 2 * 8, 1);
+	put_le(tbl + XSDT + 36, tbl_gpa + FADT, 8);
+	put_le(tbl + XSDT + 44, tbl_gpa + MADT, 8);
+	acpi_seal(tbl + XSDT, ACPI_HDR_LEN + 2 * 8);
+	acpi_header(tbl + RSDT, "RSDT", ACPI_HDR_LEN + 2 * 4, 1);
+	put_le(tbl + RSDT + 36, tbl_gpa + FADT, 4);
+	put_le(tbl + RSDT + 40, tbl_gpa + MADT, 4);
+	acpi_seal(tbl + RSDT, ACPI_HDR_LEN + 2 * 4);
+
+	memset(rsdp, 0, ACPI_RSDP_LEN);
+	memcpy(rsdp, "RSD PTR ", 8);
+	memcpy(rsdp + 9, "XSAGNT", 6);
+	rsdp[15] = 2;				/* ACPI 2.0+ */
+	put_le(rsdp + 16, tbl_gpa + RSDT, 4);
+	put_le(rsdp + 20, ACPI_RSDP_LEN, 4);
+	put_le(rsdp + 24, tbl_gpa + XSDT, 8);
+	rsdp[8] = acpi_csum(rsdp, 20);
+	rsdp[32] = acpi_csum(rsdp, ACPI_RSDP_LEN);
+	return MADT + madt_len;
 }
 
 int hv_create(struct hv *hv, const struct hv_create_args *a,
@@ -276,6 +401,71 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err)
 		}                                                      \
 	} while (0)
 
+/* Before the builder sizes anything: the PVH memory layout libxl computes
+ * for a domain without a device model (libxl__build_hvm). */
+static void pvh_layout(struct xc_dom_image *dom, unsigned mem_mb)
+{
+	uint64_t mem = (uint64_t)mem_mb << 20;
+
+	dom->target_pages = mem >> XC_PAGE_SHIFT;	/* all of it: no PoD */
+	dom->mmio_start = PVH_MMIO_START;
+	dom->mmio_size = PVH_4G - PVH_MMIO_START;
+	dom->lowmem_end = mem < PVH_MMIO_START ? mem : PVH_MMIO_START;
+	dom->highmem_end = mem > PVH_MMIO_START ?
+			   PVH_4G + (mem - PVH_MMIO_START) : 0;
+	dom->vga_hole_size = 0;
+	dom->device_model = false;
+}
+
+/* After the RAM is populated and before the image is built: the ACPI
+ * tables (loaded by xc_dom_build_image from dom->acpi_modules; module 0 is
+ * the RSDP, whose address goes into the start info) and the e820 map, for
+ * Xen (XENMEM_memory_map) and for the start info's memmap. */
+static int pvh_hw(struct xc_dom_image *dom, struct hv_built *b,
+		  unsigned vcpus, struct agent_err *err)
+{
+	/* Page 0 of the ACPI area: the RSDP; page 1: the tables. */
+	uint64_t tbl_gpa = PVH_ACPI_BASE + XC_PAGE_SIZE, rsdp_gpa, acpi_start;
+	size_t len;
+	unsigned n = 0;
+
+	if (vcpus > 128)	/* MADT local APIC entries hold 8-bit IDs */
+		return err_set(err, EINVAL, "pvh: at most 128 vCPUs");
+	/* Linux reads the RSDP from the start info if it says so in its ELF
+	 * notes; others may only scan the BIOS area for it (libxl does the
+	 * same test). */
+	if (strcmp(xc_dom_guest_os(dom), "linux") ||
+	    xc_dom_feature_get(dom, XENFEAT_linux_rsdp_unrestricted)) {
+		rsdp_gpa = PVH_ACPI_BASE;
+		acpi_start = PVH_ACPI_BASE;
+	} else {
+		rsdp_gpa = PVH_RSDP_LOW;
+		acpi_start = tbl_gpa;
+	}
+	len = pvh_acpi_build(b->acpi_tables, tbl_gpa, b->acpi_rsdp, vcpus);
+	dom->acpi_modules[0].data = b->acpi_rsdp;
+	dom->acpi_modules[0].length = ACPI_RSDP_LEN;
+	dom->acpi_modules[0].guest_addr_out = rsdp_gpa;
+	dom->acpi_modules[1].data = b->acpi_tables;
+	dom->acpi_modules[1].length = (uint32_t)len;
+	dom->acpi_modules[1].guest_addr_out = tbl_gpa;
+
+	b->e820[n++] = (struct e820entry){ 0, dom->lowmem_end, E820_RAM };
+	b->e820[n++] = (struct e820entry){
+		acpi_start, tbl_gpa + XC_PAGE_SIZE - acpi_start, E820_ACPI };
+	b->e820[n++] = (struct e820entry){
+		PVH_SPECIAL_BASE, (uint64_t)X86_HVM_NR_SPECIAL_PAGES << XC_PAGE_SHIFT,
+		E820_RESERVED };
+	if (dom->highmem_end)
+		b->e820[n++] = (struct e820entry){
+			PVH_4G, dom->highmem_end - PVH_4G, E820_RAM };
+	if (xc_domain_set_memory_map(dom->xch, dom->guest_domid, b->e820, n) < 0)
+		return hv_fail(dom->xch, err, errno, "set memory map");
+	dom->e820 = b->e820;
+	dom->e820_entries = n;
+	return 0;
+}
+
 int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	     struct hv_built **built_r, struct agent_err *err)
 {
@@ -284,9 +474,6 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	struct hv_built *b = NULL;
 	int rc;
 
-	if (a->pvh)
-		return err_set(err, EOPNOTSUPP,
-			       "pvh: this agent builds PV domains only so far");
 	xch = xc_interface_open(NULL, NULL, 0);
 	if (!xch)
 		return err_sys(err, errno, "open the hypervisor interface");
@@ -300,7 +487,7 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 		rc = hv_fail(xch, err, errno ? errno : ENOMEM, "allocate builder");
 		goto out;
 	}
-	dom->container_type = XC_DOM_PV_CONTAINER;
+	dom->container_type = a->pvh ? XC_DOM_HVM_CONTAINER : XC_DOM_PV_CONTAINER;
 	BUILD_STEP(xc_dom_kernel_file(dom, a->kernel), "load kernel");
 	/* Xen 4.17 has no ramdisk call: the first module is the initrd. */
 	if (a->ramdisk)
@@ -312,6 +499,8 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	dom->xenstore_evtchn = a->store_port;
 	dom->xenstore_domid = 0;
 	dom->max_vcpus = a->vcpus;
+	if (a->pvh)
+		pvh_layout(dom, a->mem_mb);
 	BUILD_STEP(xc_dom_boot_xen_init(dom, xch, a->domid), "builder init");
 	{
 		/* The bzImage loader swaps the file's bytes for the decompressed
@@ -324,13 +513,22 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	}
 	BUILD_STEP(xc_dom_mem_init(dom, a->mem_mb), "set up memory");
 	BUILD_STEP(xc_dom_boot_mem_init(dom), "allocate guest memory");
+	if (a->pvh && (rc = pvh_hw(dom, b, a->vcpus, err)) < 0)
+		goto out;
 	BUILD_STEP(xc_dom_build_image(dom), "build image");
 	BUILD_STEP(xc_dom_boot_image(dom), "boot image");
 	/* Seeds the console and xenstore grant entries for dom0; xenstored
 	 * maps the ring by grant and refuses the introduce without it. */
 	BUILD_STEP(xc_dom_gnttab_init(dom), "grant table init");
-	res->store_mfn = xc_dom_p2m(dom, dom->xenstore_pfn);
-	res->console_mfn = xc_dom_p2m(dom, dom->console_pfn);
+	/* What xenstore and the introduce want: the ring's frame as the guest
+	 * names it -- the PFN in a translated (PVH) guest, the MFN in PV. */
+	if (xc_dom_translated(dom)) {
+		res->store_mfn = dom->xenstore_pfn;
+		res->console_mfn = dom->console_pfn;
+	} else {
+		res->store_mfn = xc_dom_p2m(dom, dom->xenstore_pfn);
+		res->console_mfn = xc_dom_p2m(dom, dom->console_pfn);
+	}
 	b->xch = xch;
 	b->dom = dom;
 	b->cache_out = a->kernel_cache_out;

@@ -43,6 +43,9 @@ struct hv_build_args {
 	unsigned store_port, console_port;
 };
 
+/* The xenstore and console rings as the guest names them, for the
+ * ring-ref nodes and xs_introduce_domain: machine frames for a PV guest,
+ * guest frames (PFNs) for a translated (PVH) one. */
 struct hv_build_result {
 	uint64_t store_mfn, console_mfn;
 };
