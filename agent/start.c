@@ -611,6 +611,8 @@ static void start_times(struct start *st, int upto, char *out, size_t n)
 
 	out[0] = '\0';
 	for (int i = 0; i < upto && i < NSTAGES; i++) {
+		if (stages[i].needed && !stages[i].needed(st))
+			continue;
 		o += (size_t)snprintf(out + o, n - o, "%s=%llu ", stages[i].name,
 				      (unsigned long long)st->stage_ms[i]);
 		total += st->stage_ms[i];
