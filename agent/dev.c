@@ -107,36 +107,28 @@ static int write_tx(struct store *s, store_tx tx, const struct dev *d,
 	if ((rc = store_mkdir(s, tx, d->fe, err)) < 0 ||
 	    (rc = store_set_perms(s, tx, d->fe, fe_perm, 2, err)) < 0)
 		return rc;
-	if (d->kind == DEV_VIF) {
-		const struct vif_conf *c = &vm->vif[d->index];
-		const char *fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
-				     "handle", devid, "mac", d->mac, NULL };
-		const char *be[] = { "frontend", d->fe, "frontend-id", fid,
-				     "handle", devid, "mac", d->mac,
-				     "bridge", c->bridge, "script", d->script,
-				     "online", "1", "state", "1", NULL };
+	const struct vif_conf *vif = &vm->vif[d->index];
+	const struct vbd_conf *vbd = &vm->vbd[d->index];
+	const char *vif_fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
+				 "handle", devid, "mac", d->mac, NULL };
+	const char *vif_be[] = { "frontend", d->fe, "frontend-id", fid,
+				 "handle", devid, "mac", d->mac,
+				 "bridge", vif->bridge, "script", d->script,
+				 "online", "1", "state", "1", NULL };
+	const char *vbd_fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
+				 "virtual-device", devid, "device-type", "disk",
+				 NULL };
+	const char *vbd_be[] = { "frontend", d->fe, "frontend-id", fid,
+				 "params", vbd->target, "type", "phy",
+				 "mode", conf_vbd_modes[vbd->mode], "dev", vbd->vdev,
+				 "online", "1", "state", "1", NULL };
+	bool is_vif = d->kind == DEV_VIF;
 
-		if ((rc = put_all(s, tx, d->fe, fe, err)) < 0 ||
-		    (rc = store_mkdir(s, tx, d->be, err)) < 0 ||
-		    (rc = store_set_perms(s, tx, d->be, be_perm, 2, err)) < 0)
-			return rc;
-		return put_all(s, tx, d->be, be, err);
-	} else {
-		const struct vbd_conf *c = &vm->vbd[d->index];
-		const char *fe[] = { "backend", d->be, "backend-id", "0", "state", "1",
-				     "virtual-device", devid, "device-type", "disk",
-				     NULL };
-		const char *be[] = { "frontend", d->fe, "frontend-id", fid,
-				     "params", c->target, "type", "phy",
-				     "mode", conf_vbd_modes[c->mode], "dev", c->vdev,
-				     "online", "1", "state", "1", NULL };
-
-		if ((rc = put_all(s, tx, d->fe, fe, err)) < 0 ||
-		    (rc = store_mkdir(s, tx, d->be, err)) < 0 ||
-		    (rc = store_set_perms(s, tx, d->be, be_perm, 2, err)) < 0)
-			return rc;
-		return put_all(s, tx, d->be, be, err);
-	}
+	if ((rc = put_all(s, tx, d->fe, is_vif ? vif_fe : vbd_fe, err)) < 0 ||
+	    (rc = store_mkdir(s, tx, d->be, err)) < 0 ||
+	    (rc = store_set_perms(s, tx, d->be, be_perm, 2, err)) < 0)
+		return rc;
+	return put_all(s, tx, d->be, is_vif ? vif_be : vbd_be, err);
 }
 
 int dev_write(struct store *s, const struct dev *d, unsigned domid,
