@@ -20,7 +20,7 @@ printf '[agent]\nvm_dir = %s\n' $dir >/tmp/bad.ini
 snapshot /tmp/snap.before
 xsa_start_agent /tmp/bad.ini
 check_eq "invalid VM published as such" "$(xs $XSA_ROOT/vm/badkey/state)" invalid
-check_match "its error" "$(xs $XSA_ROOT/vm/badkey/error)" "*badkey.ini:7: unknown key 'colour'"
+check_match "its error" "$(xs $XSA_ROOT/vm/badkey/error)" "*badkey.ini:7: unknown key 'colour' in [[]vm]"
 
 # expect_fail ID VALUE ERROR-GLOB: the request fails with that error.
 expect_fail() {
@@ -43,7 +43,7 @@ expect_fail toolong "start $long" "request: request longer than 256 bytes"
 expect_fail nokernel "start nokernel" "init: kernel /nonexistent/vmlinuz: No such file or directory"
 expect_fail notkernel "start notkernel" "init: parse kernel image: *"
 expect_fail huge "start huge" "construct: huge needs 1000000 MiB but the host has * MiB free"
-expect_fail badkey "start badkey" "lookup: VM file of badkey is invalid: *unknown key 'colour'"
+expect_fail badkey "start badkey" "lookup: VM file of badkey is invalid: *unknown key 'colour' in [[]vm]"
 
 # IDs that cannot name a task: the request is removed and the agent says why.
 xenstore-write "$XSA_ROOT/request/$(head -c 70 /dev/zero | tr '\0' x)" "start demo"
