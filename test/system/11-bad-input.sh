@@ -1,4 +1,5 @@
 #!/bin/sh
+# TEST_TIMEOUT: 900
 # Every bad input ends in a failed task (or, for a bad ID, the agent's
 # error node) with a clear one-line reason, in xenstore and in the log, and
 # leaves nothing behind.
