@@ -59,17 +59,6 @@ check_domain() {
 	pass "guest printed its marker on its console"
 }
 
-poweroff_and_check() {
-	xenstore-write /local/domain/$domid/control/shutdown poweroff
-	vm_halted() { [ "$(xs $XSA_ROOT/vm/$vm/state)" = halted ]; }
-	wait_until 60 vm_halted || fail "VM not halted 60 s after poweroff"
-	pass "VM halted after the guest powered off"
-	check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/$vm/last_shutdown_reason)" poweroff
-	check_eq "VM domid" "$(xs $XSA_ROOT/vm/$vm/domid)" ""
-	xenstore-exists /local/domain/$domid && fail "/local/domain/$domid left behind"
-	xenstore-exists /vm/$uuid && fail "/vm/$uuid left behind"
-	pass "domain nodes removed"
-}
 
 run_start byname $vm
 grep -q "task byname: kernel /var/lib/xsagent/guest/vmlinuz (decompressed copy will be cached)" $XSA_LOG ||
@@ -78,12 +67,12 @@ cached() { ls $kc/*.elf >/dev/null 2>&1; }
 wait_until 30 cached || fail "no decompressed kernel in $kc"
 check_match "cached kernel" "$(ls $kc)" "*.elf"
 check_domain
-poweroff_and_check
+poweroff_and_check $vm $uuid $domid
 run_start byuuid $uuid
 grep -q "task byuuid: kernel $kc/.*\.elf$" $XSA_LOG || fail "second start did not load the cached kernel"
 pass "second start loaded the cached kernel"
 check_domain
-poweroff_and_check
+poweroff_and_check $vm $uuid $domid
 check_eq "cache entries" "$(ls $kc | wc -l)" 1
 xsa_stop_agent
 no_leak /tmp/snap.before "two starts and two poweroffs"

@@ -68,32 +68,19 @@ check_domain() {
 	pass "the guest read the agent's ACPI tables (MADT)"
 }
 
-poweroff_and_check() {
-	xenstore-write /local/domain/$domid/control/shutdown poweroff
-	vm_halted() { [ "$(xs $XSA_ROOT/vm/$vm/state)" = halted ]; }
-	wait_until 60 vm_halted || fail "VM not halted 60 s after poweroff"
-	pass "VM halted after the guest powered off"
-	check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/$vm/last_shutdown_reason)" poweroff
-	check_eq "VM domid" "$(xs $XSA_ROOT/vm/$vm/domid)" ""
-	xenstore-exists /local/domain/$domid && fail "/local/domain/$domid left behind"
-	xenstore-exists /vm/$uuid && fail "/vm/$uuid left behind"
-	gone() { ! xl list | awk '{ print $2 }' | grep -qx "$domid"; }
-	wait_until 10 gone || fail "domain $domid still listed by xl"
-	pass "domain and its nodes removed"
-}
 
 run_start pvh-byname $vm
 grep -q "task pvh-byname: kernel /var/lib/xsagent/guest/vmlinuz (decompressed copy will be cached)" $XSA_LOG ||
 	fail "first start did not load the bzImage"
 pass "first start loaded the bzImage"
 check_domain
-poweroff_and_check
+poweroff_and_check $vm $uuid $domid
 cached() { ls $kc/*.elf >/dev/null 2>&1; }
 wait_until 30 cached || fail "no decompressed kernel in $kc"
 run_start pvh-byuuid $uuid
 grep -q "task pvh-byuuid: kernel $kc/.*\.elf$" $XSA_LOG || fail "second start did not load the cached ELF"
 pass "second start loaded the cached ELF"
 check_domain
-poweroff_and_check
+poweroff_and_check $vm $uuid $domid
 xsa_stop_agent
 no_leak /tmp/snap.before "two PVH starts and two poweroffs"
