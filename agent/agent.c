@@ -132,7 +132,6 @@ void agent_devices_teardown(struct agent *a, const char *vm_name,
 		struct teardown_note *note;
 		struct hotplug_run *run;
 		struct agent_err err;
-		char buf[8][1200], *env[9];
 
 		if (d->run)
 			hotplug_cancel(d->run);
@@ -145,17 +144,8 @@ void agent_devices_teardown(struct agent *a, const char *vm_name,
 		if (!note)
 			continue;
 		snprintf(note->what, sizeof(note->what), "%s of %s", d->name, vm_name);
-		dev_env(d, buf, env);
-		struct hotplug_args ha = {
-			.script = d->script,
-			.action = d->kind == DEV_VIF ? "offline" : "remove",
-			.env = env,
-			.timeout_s = (unsigned)a->conf.hotplug_timeout,
-			.line = teardown_line,
-			.done = teardown_done,
-			.arg = note,
-		};
-		if (hotplug_start(a->loop, &ha, &run, &err) < 0) {
+		if (dev_script(a->loop, d, false, (unsigned)a->conf.hotplug_timeout,
+			       teardown_line, teardown_done, note, &run, &err) < 0) {
 			log_error("%s: %s", note->what, err.msg);
 			free(note);
 		}

@@ -152,7 +152,8 @@ int dev_write(struct store *s, const struct dev *d, unsigned domid,
 	return rc;
 }
 
-void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
+/* The script's environment: "K=V" strings in buf, pointers in env. */
+static void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
 {
 	int n = 0;
 
@@ -172,6 +173,29 @@ void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
 	for (int i = 0; i < n; i++)
 		env[i] = buf[i];
 	env[n] = NULL;
+}
+
+int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
+	       hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
+	       struct hotplug_run **run_r, struct agent_err *err)
+{
+	static const char *const actions[2][2] = {
+		/* [vif?][up?] */
+		{ "remove", "add" }, { "offline", "online" },
+	};
+	char buf[8][1200], *env[9];	/* used only until the exec */
+	struct hotplug_args ha = {
+		.script = d->script,
+		.action = actions[d->kind == DEV_VIF][up],
+		.env = env,
+		.timeout_s = timeout_s,
+		.line = line,
+		.done = done,
+		.arg = arg,
+	};
+
+	dev_env(d, buf, env);
+	return hotplug_start(l, &ha, run_r, err);
 }
 
 void dev_remove_nodes(struct store *s, const struct dev *d)

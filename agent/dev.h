@@ -18,14 +18,14 @@
 #include <stdbool.h>
 
 #include "err.h"
+#include "hotplug.h"
+#include "loop.h"
 #include "store.h"
 #include "vm.h"
 
 enum dev_kind { DEV_VIF, DEV_VBD };
 enum dev_phase { DEV_WRITTEN, DEV_SCRIPT, DEV_STATUS, DEV_CONNECTED,
 		 DEV_FAILED };
-
-struct hotplug_run;
 
 struct dev {
 	enum dev_kind kind;
@@ -49,9 +49,11 @@ int dev_plan(const struct vm *vm, unsigned domid, const char *script_dir,
 /* Write a device's frontend and backend in one transaction. */
 int dev_write(struct store *s, const struct dev *d, unsigned domid,
 	      const struct vm *vm, struct agent_err *err);
-/* The script's environment: "K=V" strings in buf, pointers in env
- * (NULL-terminated). */
-void dev_env(const struct dev *d, char buf[8][1200], char *env[9]);
+/* Run the device's hotplug script: up = add (vbd) / online (vif), else
+ * remove / offline, with the conventional environment. */
+int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
+	       hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
+	       struct hotplug_run **run_r, struct agent_err *err);
 /* Remove a device's nodes (and its error node); never fails hard. */
 void dev_remove_nodes(struct store *s, const struct dev *d);
 

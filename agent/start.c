@@ -493,19 +493,10 @@ static void devices_check(struct agent *a, struct start *st)
 		if (d->phase == DEV_WRITTEN) {
 			be_read(a, d, "state", state, sizeof(state));
 			if (atoi(state) >= 2) {
-				char buf[8][1200], *env[9];
-				struct hotplug_args ha = {
-					.script = d->script,
-					.action = d->kind == DEV_VIF ? "online" : "add",
-					.env = env,
-					.timeout_s = (unsigned)a->conf.hotplug_timeout,
-					.line = dev_script_line,
-					.done = dev_script_done,
-					.arg = d,
-				};
-
-				dev_env(d, buf, env);
-				if (hotplug_start(a->loop, &ha, &d->run, &st->err) < 0) {
+				if (dev_script(a->loop, d, true,
+					       (unsigned)a->conf.hotplug_timeout,
+					       dev_script_line, dev_script_done, d,
+					       &d->run, &st->err) < 0) {
 					err_prefix(&st->err, "%s of %s: ", d->name, st->vm->name);
 					stage_fail(a, st);
 					return;
