@@ -11,12 +11,16 @@
 #include "domtree.h"
 #include "hotplug.h"
 #include "log.h"
+#include "ops.h"
+#include "refresh.h"
 #include "request.h"
 #include "start.h"
 #include "task.h"
 
 #define TOKEN_REQUEST "request"
 #define TOKEN_RELEASE "release"
+#define TOKEN_INTRODUCE "introduce"
+#define TOKEN_FIGURES "figures"
 #define TOKEN_SHUTDOWN "shutdown/"
 #define INTAKE_TX_TRIES 8
 
@@ -162,98 +166,63 @@ void agent_devices_teardown(struct agent *a, const char *vm_name,
 	free(devs);
 }
 
-/* ---- refresh: reconcile with the hypervisor ------------------------------ */
-
-/* The VM's domain is gone or has shut down: destroy what is left, remove
- * its nodes, and mark it halted with the reason. */
-static void vm_domain_ended(struct agent *a, struct vm *vm,
-			    const struct hv_dominfo *info)
-{
-	struct agent_err err;
-	char uuid[37], rel[128];
-
-	conf_format_uuid(vm->conf.uuid, uuid);
-	if (info && info->shutdown)
-		snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "%s",
-			 info->shutdown_reason < 6 ?
-			 hv_shutdown_names[info->shutdown_reason] : "unknown");
-	else
-		snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "destroyed");
-	log_info("%s: domain %d ended (%s)", vm->name, vm->domid,
-		 vm->last_shutdown);
-	agent_watch_shutdown(a, vm, false, &err);
-	if (info && hv_destroy(a->hv, info->domid, &err) < 0)
-		log_error("%s: %s", vm->name, err.msg);
-	agent_devices_teardown(a, vm->name, vm->devs, vm->ndevs);
-	vm->devs = NULL;
-	vm->ndevs = 0;
-	if (domtree_remove(a->store, vm->domid, uuid, &err) < 0)
-		log_error("%s: %s", vm->name, err.msg);
-	snprintf(rel, sizeof(rel), "vm/%s/last_shutdown_reason", vm->name);
-	agent_put(a, rel, vm->last_shutdown);
-	vm->domid = -1;
-	vm->state = VM_HALTED;
-}
-
-static void agent_refresh(struct agent *a)
-{
-	struct hv_dominfo *doms = NULL;
-	struct agent_err err;
-	unsigned n = 0;
-
-	if (hv_list(a->hv, &doms, &n, &err) < 0) {
-		log_error("refresh: %s", err.msg);
-		return;
-	}
-	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
-		const struct hv_dominfo *d = NULL;
-
-		if (!vm->valid || vm->busy)
-			continue;
-		for (unsigned i = 0; i < n; i++)
-			if (!memcmp(doms[i].handle, vm->conf.uuid, 16) &&
-			    (vm->domid < 0 || (int)doms[i].domid == vm->domid))
-				d = &doms[i];
-		if (!d) {
-			if (vm->domid >= 0)
-				vm_domain_ended(a, vm, NULL);
-		} else if (d->shutdown || d->dying) {
-			vm->domid = (int)d->domid;
-			vm_domain_ended(a, vm, d);
-		} else {
-			if (vm->domid < 0) {
-				log_info("%s: adopting running domain %u", vm->name,
-					 d->domid);
-				vm->domid = (int)d->domid;
-				agent_watch_shutdown(a, vm, true, &err);
-			}
-			vm->state = d->paused ? VM_PAUSED : VM_RUNNING;
-		}
-		agent_publish_vm(a, vm);
-	}
-	free(doms);
-}
-
 /* ---- request intake ------------------------------------------------------ */
 
-static bool agent_busy(const struct agent *a)
+/* The VM a task acts on (NULL: none, or not found: the task will say). */
+static struct vm *task_vm(const struct agent *a, const struct task *t)
 {
-	for (struct task *t = a->tasks; t; t = t->next)
-		if (t->state == TASK_RUNNING)
-			return true;
-	return false;
+	if (!request_on_vm(t->req.op))
+		return NULL;
+	return vm_lookup(&a->vms, t->req.arg, NULL);
 }
 
-/* Starts run one at a time; others wait as queued. */
+/* May a task on vm run now?  Tasks on one VM run one at a time, in the
+ * order they were requested (before is the task asking, or NULL for one
+ * not queued yet); tasks on different VMs run side by side. */
+static bool vm_free_for(const struct agent *a, const struct vm *vm,
+			const struct task *before)
+{
+	if (!vm)
+		return true;
+	if (vm->busy)
+		return false;
+	for (const struct task *q = a->tasks; q && q != before; q = q->next)
+		if (q->state == TASK_QUEUED && task_vm(a, q) == vm)
+			return false;
+	return true;
+}
+
+static void task_dispatch(struct agent *a, struct task *t)
+{
+	if (t->req.op == REQ_START)
+		start_run(a, t);
+	else
+		ops_run(a, t);
+}
+
+/* Run every queued task that may run.  Running one can end tasks and so
+ * call back here: that only asks for another pass. */
 static void agent_schedule(struct agent *a)
 {
-	if (a->stopping || agent_busy(a))
+	if (a->scheduling) {
+		a->resched = true;
 		return;
-	for (struct task *t = a->tasks; t; t = t->next)
-		if (t->state == TASK_QUEUED) {
-			start_run(a, t);
-			return;
-		}
+	}
+	a->scheduling = true;
+	do {
+		a->resched = false;
+		if (a->stopping)
+			break;
+		for (struct task *t = a->tasks; t; t = t->next)
+			if (t->state == TASK_QUEUED &&
+			    vm_free_for(a, task_vm(a, t), t)) {
+				/* t may be gone when this returns: scan again. */
+				task_dispatch(a, t);
+				a->resched = true;
+				break;
+			}
+	} while (a->resched);
+	a->scheduling = false;
 }
 
 void agent_task_ended(struct agent *a, struct task *t)
@@ -280,7 +249,7 @@ static void agent_consume(struct agent *a, const char *id)
 	char p[512], tp[512];
 	struct request req = { 0 };
 	struct agent_err err, perr;
-	bool valid_id = request_valid_id(id), exists, parsed = false, idle;
+	bool valid_id = request_valid_id(id), exists, parsed = false, now = false;
 	int rc = -EAGAIN;
 
 	agent_path(a, "request/", p, sizeof(p));
@@ -295,7 +264,6 @@ static void agent_consume(struct agent *a, const char *id)
 			return;
 		free(v);
 	}
-	idle = !agent_busy(a);
 	for (int i = 0; i < INTAKE_TX_TRIES && rc == -EAGAIN; i++) {
 		char *val = NULL;
 		size_t len = 0;
@@ -314,6 +282,10 @@ static void agent_consume(struct agent *a, const char *id)
 		if (rc == 0 && valid_id && !exists) {
 			err_clear(&perr);
 			parsed = request_parse(val, len, &req, &perr) == 0;
+			/* Recorded as running when it can run at once. */
+			now = parsed && !a->stopping &&
+			      vm_free_for(a, request_on_vm(req.op) ?
+					  vm_lookup(&a->vms, req.arg, NULL) : NULL, NULL);
 			snprintf(tp, sizeof(tp), "%s/task/%s/", a->conf.control_root, id);
 			size_t base = strlen(tp);
 
@@ -328,7 +300,7 @@ static void agent_consume(struct agent *a, const char *id)
 			if (!rc) {
 				strcpy(tp + base, "state");
 				rc = store_write(a->store, tx, tp,
-						 !parsed ? "failed" : idle ? "running" : "queued",
+						 !parsed ? "failed" : now ? "running" : "queued",
 						 &err);
 			}
 			if (!rc && !parsed) {
@@ -373,11 +345,10 @@ static void agent_consume(struct agent *a, const char *id)
 		task_prune(a);
 		return;
 	}
-	/* Recorded as running when nothing else runs: it starts right now. */
 	t->state = TASK_QUEUED;
-	t->published_running = idle;
+	t->published_running = now;
 	log_info("task %s: %s %s %s", id, request_op_names[req.op], req.arg,
-		 idle ? "accepted" : "queued");
+		 now ? "accepted" : "queued");
 	agent_schedule(a);
 }
 
@@ -427,13 +398,17 @@ static void agent_store_ready(void *arg, int fd, short revents)
 			agent_intake(a, path);
 		} else if (!strncmp(token, "dev/", 4)) {
 			start_dev_event(a, token + 4);
-		} else if (!strcmp(token, TOKEN_RELEASE)) {
-			agent_refresh(a);
+		} else if (!strcmp(token, TOKEN_RELEASE) ||
+			   !strcmp(token, TOKEN_INTRODUCE)) {
+			refresh_run(a);
+		} else if (!strcmp(token, TOKEN_FIGURES)) {
+			refresh_figures_requests(a);
 		} else if (!strncmp(token, TOKEN_SHUTDOWN, strlen(TOKEN_SHUTDOWN))) {
 			char *val = NULL;
 			struct agent_err err;
 
-			/* The lifecycle work acts on this; for now it is noted. */
+			/* The domain's shutdown is what counts (the refresh);
+			 * this only notes the request and the guest's answer. */
 			if (store_read(a->store, STORE_NOTX, path, &val, NULL, &err) == 0 &&
 			    *val)
 				log_info("%s: shutdown requested: %s",
@@ -456,10 +431,26 @@ static void agent_prune_due(void *arg)
 
 /* ---- set-up, reload ------------------------------------------------------ */
 
+/* Read <root>/task/<id>/<key> into buf ("" when absent). */
+static void task_record(struct agent *a, const char *id, const char *key,
+			char *buf, size_t n)
+{
+	char p[600], *v = NULL;
+	struct agent_err err;
+
+	snprintf(p, sizeof(p), "%s/task/%s/%s", a->conf.control_root, id, key);
+	buf[0] = '\0';
+	if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == 0)
+		snprintf(buf, n, "%s", v);
+	free(v);
+}
+
 /* Task records an earlier run left: finished ones are pruned like ours
  * (their age counts from now); one left queued or running was cut short by
- * that run's end.  (Rolling back what such a start left behind is the
- * refresh's job: a domain with the VM's UUID is adopted or cleaned up.) */
+ * that run's end.  A start that was running is the in-xenstore marker of
+ * work in flight (as xenopsd's action-request): its VM is marked for
+ * rollback, which the refresh that follows carries out, whatever stage the
+ * start had reached. */
 static void agent_adopt_tasks(struct agent *a)
 {
 	static const struct request none = { 0 };
@@ -471,8 +462,11 @@ static void agent_adopt_tasks(struct agent *a)
 	if (store_ls(a->store, STORE_NOTX, p, &ids, &n, &err) < 0)
 		return;
 	for (unsigned i = 0; i < n; i++) {
-		char sp[600], *state = NULL;
+		char state[16], op[16], stage[32], vmkey[REQUEST_MAX_LEN + 1];
+		char domid[16], rel[128], msg[200];
+		struct vm *vm = NULL;
 		struct task *t;
+		bool start;
 
 		if (!request_valid_id(ids[i]) || task_find(a, ids[i]))
 			continue;
@@ -481,19 +475,36 @@ static void agent_adopt_tasks(struct agent *a)
 			break;
 		t->state = TASK_DONE;
 		t->ended_ms = loop_now_ms();
-		snprintf(sp, sizeof(sp), "%s/%s/state", p, ids[i]);
-		if (store_read(a->store, STORE_NOTX, sp, &state, NULL, &err) == 0 &&
-		    (!strcmp(state, "queued") || !strcmp(state, "running"))) {
-			char rel[128];
-
-			t->state = TASK_FAILED;
-			snprintf(rel, sizeof(rel), "task/%s/error", ids[i]);
-			agent_put(a, rel, "interrupted by agent restart");
-			snprintf(rel, sizeof(rel), "task/%s/state", ids[i]);
-			agent_put(a, rel, "failed");
-			log_warn("task %s: interrupted by agent restart", ids[i]);
+		task_record(a, ids[i], "state", state, sizeof(state));
+		if (strcmp(state, "queued") && strcmp(state, "running"))
+			continue;
+		t->state = TASK_FAILED;
+		task_record(a, ids[i], "op", op, sizeof(op));
+		task_record(a, ids[i], "stage", stage, sizeof(stage));
+		start = !strcmp(state, "running") &&
+			(!strcmp(op, "start") || !strcmp(op, "restart") ||
+			 (!strcmp(op, "reboot") && *stage && strcmp(stage, "shutdown")));
+		snprintf(msg, sizeof(msg), "interrupted by agent restart");
+		if (start) {
+			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
+			task_record(a, ids[i], "domid", domid, sizeof(domid));
+			vm = vm_lookup(&a->vms, vmkey, NULL);
+			if (vm && vm->valid) {
+				vm->rollback = true;
+				snprintf(vm->rollback_task, sizeof(vm->rollback_task), "%s",
+					 ids[i]);
+				vm->rollback_domid = *domid ? atoi(domid) : -1;
+				strcat(msg, "; rolled back");
+			} else {
+				strcat(msg, "; its VM is unknown now: nothing rolled back");
+			}
 		}
-		free(state);
+		snprintf(rel, sizeof(rel), "task/%s/error", ids[i]);
+		agent_put(a, rel, msg);
+		snprintf(rel, sizeof(rel), "task/%s/state", ids[i]);
+		agent_put(a, rel, "failed");
+		log_warn("task %s (%s%s%s): %s", ids[i], op, vm ? " " : "",
+			 vm ? vm->name : "", msg);
 	}
 	free(ids);
 	task_prune(a);
@@ -515,7 +526,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 {
 	const struct store_perm dom0_only[] = { { 0, 'n' } };
 	struct conf_diag diag = { 0 };
-	char p[512];
+	char p[512], fp[512];
 	int rc;
 
 	a->conf_path = conf_path;
@@ -542,21 +553,31 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	agent_path(a, "vm", p, sizeof(p));
 	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
 		return rc;
+	agent_path(a, "unmanaged", p, sizeof(p));
+	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
+		return rc;
 	agent_path(a, "request", p, sizeof(p));
 	if ((rc = store_mkdir(a->store, STORE_NOTX, p, err)) < 0)
 		return rc;
 	if (agent_load_vms(a, &a->vms) < 0)
 		log_warn("%s: some VM files are invalid; they cannot be started",
 			 a->conf.vm_dir);
-	agent_refresh(a);
+	/* Tasks first: a start they say was in flight is rolled back by the
+	 * refresh rather than its domain adopted. */
+	agent_adopt_tasks(a);
+	refresh_run(a);
 	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
 		agent_publish_vm(a, vm);
-	agent_adopt_tasks(a);
 	if ((rc = loop_add(a->loop, store_fd(a->store), agent_store_ready, a)) < 0)
 		return err_sys(err, -rc, "poll xenstore");
 	/* Watch the domain list before the requests, so that a start
 	 * requested now sees every change that follows. */
 	if ((rc = store_watch(a->store, "@releaseDomain", TOKEN_RELEASE, err)) < 0 ||
+	    (rc = store_watch(a->store, "@introduceDomain", TOKEN_INTRODUCE,
+			      err)) < 0)
+		return rc;
+	agent_path(a, "figures", fp, sizeof(fp));
+	if ((rc = store_watch(a->store, fp, TOKEN_FIGURES, err)) < 0 ||
 	    (rc = store_watch(a->store, p, TOKEN_REQUEST, err)) < 0)
 		return rc;
 	log_info("ready: %u VM(s) from %s, control tree %s", a->vms.n,
@@ -598,6 +619,12 @@ void agent_reload(struct agent *a)
 		nv->watching = old->watching;
 		nv->devs = old->devs;
 		nv->ndevs = old->ndevs;
+		nv->start_time = old->start_time;
+		nv->figures = old->figures;
+		nv->nrestarts = old->nrestarts;
+		memcpy(nv->restarts, old->restarts, sizeof(nv->restarts));
+		memcpy(nv->last_shutdown, old->last_shutdown,
+		       sizeof(nv->last_shutdown));
 		old->devs = NULL;
 		vm_free(old);
 	}
@@ -625,7 +652,7 @@ void agent_reload(struct agent *a)
 		vm->published = false;
 		agent_publish_vm(a, vm);
 	}
-	agent_refresh(a);
+	refresh_run(a);
 }
 
 void agent_child_exited(struct agent *a, pid_t pid, int status)
@@ -643,7 +670,10 @@ void agent_stop_tasks(struct agent *a)
 	a->stopping = true;
 	for (struct task *t = a->tasks; t; t = t->next) {
 		if (t->state == TASK_RUNNING) {
-			start_abort(a, t, "interrupted: the agent is stopping");
+			if (t->start)
+				start_abort(a, t, "interrupted: the agent is stopping");
+			else
+				ops_abort(a, t, "interrupted: the agent is stopping");
 		} else if (t->state == TASK_QUEUED) {
 			err_set(&err, EINTR,
 				"the agent stopped before this task ran; request it again");
@@ -655,6 +685,7 @@ void agent_stop_tasks(struct agent *a)
 void agent_dispose(struct agent *a)
 {
 	task_free_all(a);
+	free(a->unmanaged);
 	vm_list_dispose(&a->vms);
 	hv_close(a->hv);
 	store_close(a->store);

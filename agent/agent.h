@@ -4,11 +4,14 @@
  *   <root>/request/<ID> = "<op> <arg>"   written by clients, consumed once
  *   <root>/task/<ID>/...                 one record per request (task.h)
  *   <root>/vm/<name>/...                 one record per VM file
+ *   <root>/unmanaged/<domid>/...         domains the agent did not start
+ *   <root>/figures/<client> = <seconds>  figures wanted, how often
  */
 #ifndef XSAGENT_AGENT_H
 #define XSAGENT_AGENT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "conf.h"
@@ -28,6 +31,13 @@ struct agent {
 	struct vm_list vms;
 	struct task *tasks;		/* oldest first */
 	struct loop_timer prune;
+	struct loop_timer figures_timer;
+	unsigned figures_interval;	/* seconds; 0: nobody asks */
+	unsigned *unmanaged;		/* domids listed under <root>/unmanaged */
+	unsigned nunmanaged;
+	uint64_t reserved_kb;		/* memory starts are about to populate */
+	bool scheduling, resched;	/* agent_schedule is running / must rerun */
+	bool refreshing, refresh_again;	/* the same for refresh_run */
 	bool store_dead;
 	bool stopping;		/* no new task starts */
 };

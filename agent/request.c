@@ -5,14 +5,32 @@
 #include "conf.h"
 #include "request.h"
 
-const char *const request_op_names[] = { [REQ_START] = "start" };
+const char *const request_op_names[] = {
+	[REQ_START] = "start", [REQ_STOP] = "stop", [REQ_REBOOT] = "reboot",
+	[REQ_DESTROY] = "destroy", [REQ_PAUSE] = "pause",
+	[REQ_UNPAUSE] = "unpause", [REQ_CANCEL] = "cancel",
+	[REQ_REFRESH] = "refresh", [REQ_RESTART] = "restart",
+};
 
+/* What clients may request; usage NULL: the operation takes no argument. */
 static const struct {
 	enum request_op op;
 	const char *usage;
 } request_ops[] = {
 	{ REQ_START, "start <VM name, domid or UUID>" },
+	{ REQ_STOP, "stop <VM name, domid or UUID>" },
+	{ REQ_REBOOT, "reboot <VM name, domid or UUID>" },
+	{ REQ_DESTROY, "destroy <VM name, domid or UUID>" },
+	{ REQ_PAUSE, "pause <VM name, domid or UUID>" },
+	{ REQ_UNPAUSE, "unpause <VM name, domid or UUID>" },
+	{ REQ_CANCEL, "cancel <task ID>" },
+	{ REQ_REFRESH, NULL },
 };
+
+bool request_on_vm(enum request_op op)
+{
+	return op != REQ_CANCEL && op != REQ_REFRESH;
+}
 
 bool request_valid_id(const char *id)
 {
@@ -69,6 +87,13 @@ int request_parse(const char *value, size_t len, struct request *req,
 		arg = sp;
 		while (arg && arg < value + len && *arg == ' ')
 			arg++;
+		if (!request_ops[i].usage) {
+			if (arg && arg < value + len)
+				return err_set(err, EINVAL, "%s takes no argument",
+					       name);
+			req->arg[0] = '\0';
+			return 0;
+		}
 		if (!arg || arg == value + len)
 			return err_set(err, EINVAL, "usage: %s",
 				       request_ops[i].usage);

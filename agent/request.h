@@ -2,7 +2,15 @@
  *
  * The value is "<op> [<argument>]", printable ASCII, at most
  * REQUEST_MAX_LEN bytes.  <ID> is chosen by the client:
- * [A-Za-z0-9_.-], 1-64 characters. */
+ * [A-Za-z0-9_.-], 1-64 characters.  The operations:
+ *
+ *   start|stop|reboot|destroy|pause|unpause <VM name, domid or UUID>
+ *   cancel <task ID>
+ *   refresh
+ *
+ * "restart" is the agent's own: the task it makes when a domain's
+ * on_reboot/on_crash/on_poweroff action is restart.  A client cannot
+ * request it. */
 #ifndef XSAGENT_REQUEST_H
 #define XSAGENT_REQUEST_H
 
@@ -14,14 +22,18 @@
 #define REQUEST_MAX_LEN 256
 #define REQUEST_ID_MAX 64
 
-enum request_op { REQ_START };
+enum request_op { REQ_START, REQ_STOP, REQ_REBOOT, REQ_DESTROY, REQ_PAUSE,
+		  REQ_UNPAUSE, REQ_CANCEL, REQ_REFRESH, REQ_RESTART };
 
 struct request {
 	enum request_op op;
-	char arg[REQUEST_MAX_LEN + 1];	/* the VM: name, domid or UUID */
+	char arg[REQUEST_MAX_LEN + 1];	/* the VM, or the task to cancel */
 };
 
 extern const char *const request_op_names[];
+
+/* The operation acts on a VM (and so waits for other tasks on that VM). */
+bool request_on_vm(enum request_op op);
 
 bool request_valid_id(const char *id);
 /* Parse a request value of len bytes (it may hold NULs: xenstore values

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -79,6 +80,7 @@ struct start {
 	uint64_t stage_t0;
 	uint64_t stage_ms[8];
 	uint64_t build_ms;
+	uint64_t reserved_kb;		/* counted in a->reserved_kb until built */
 	struct agent_err err;
 };
 
@@ -130,11 +132,16 @@ static int construct_run(struct agent *a, struct start *st)
 	 * populating memory with a less helpful message. */
 	if ((rc = hv_free_kb(a->hv, &free_kb, &st->err)) < 0)
 		return rc;
+	/* Starts run side by side: memory the builders of other starts are
+	 * about to populate is not free. */
+	free_kb = free_kb > a->reserved_kb ? free_kb - a->reserved_kb : 0;
 	if ((uint64_t)c->memory * 1024 > free_kb)
 		return err_set(&st->err, ENOMEM,
 			       "%s needs %lld MiB but the host has %llu MiB free",
 			       st->vm->name, c->memory,
 			       (unsigned long long)(free_kb / 1024));
+	st->reserved_kb = (uint64_t)c->memory * 1024;
+	a->reserved_kb += st->reserved_kb;
 	memcpy(args.uuid, c->uuid, 16);
 	if ((rc = hv_create(a->hv, &args, &domid, &st->err)) < 0)
 		return rc;
@@ -208,6 +215,8 @@ static void build_reported(void *arg, int fd, short revents)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	child_stop(a, st);
+	a->reserved_kb -= st->reserved_kb;	/* populated now, or never */
+	st->reserved_kb = 0;
 	if (n != (ssize_t)sizeof(msg)) {
 		/* The child died before reporting (killed, or crashed). */
 		err_set(&st->err, EIO, "domain builder exited without a result");
@@ -622,8 +631,13 @@ static void start_end(struct agent *a, struct start *st, bool ok)
 	char times[256];
 
 	start_times(st, st->stage + (ok ? 0 : 1), times, sizeof(times));
+	if (st->reserved_kb) {
+		a->reserved_kb -= st->reserved_kb;
+		st->reserved_kb = 0;
+	}
 	if (ok) {
 		st->vm->state = VM_RUNNING;
+		st->vm->start_time = (long long)time(NULL);
 		st->vm->devs = st->devs;
 		st->vm->ndevs = st->ndevs;
 		st->devs = NULL;
@@ -717,16 +731,16 @@ static void stage_next(struct agent *a, struct start *st)
 	stage_run_from(a, st);
 }
 
-void start_run(struct agent *a, struct task *t)
+/* Set the task running and give it a pipeline state; NULL (the task ended)
+ * when out of memory. */
+static struct start *start_new(struct agent *a, struct task *t)
 {
-	enum vm_match how;
 	struct start *st;
-	struct vm *vm;
-	char uuid[37];
 
 	t->state = TASK_RUNNING;
 	if (!t->published_running)
 		task_put(a, t, "state", "running");
+	t->published_running = true;
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		struct agent_err e;
@@ -734,29 +748,23 @@ void start_run(struct agent *a, struct task *t)
 		err_set(&e, ENOMEM, "lookup: out of memory");
 		task_end(a, t, &e, NULL);
 		agent_task_ended(a, t);
-		return;
+		return NULL;
 	}
 	st->a = a;
 	st->t = t;
 	st->domid = -1;
 	st->child_fd = -1;
-	vm = vm_lookup(&a->vms, t->req.arg, &how);
-	if (!vm)
-		err_set(&st->err, ENOENT, "lookup: no VM named '%s' (by name, "
-			"domid or UUID)", t->req.arg);
-	else if (!vm->valid)
-		err_set(&st->err, EINVAL, "lookup: VM file of %s is invalid: %s",
-			vm->name, vm->error);
-	else if (vm->busy)
-		err_set(&st->err, EBUSY, "lookup: %s is busy with task %s",
-			vm->name, vm->busy->id);
-	else if (vm->state != VM_HALTED)
-		err_set(&st->err, EBUSY, "lookup: %s is %s as domid %d", vm->name,
-			vm_state_names[vm->state], vm->domid);
-	if (st->err.errnum) {
-		task_end(a, t, &st->err, NULL);
-		free(st);
-		agent_task_ended(a, t);
+	return st;
+}
+
+void start_vm(struct agent *a, struct task *t, struct vm *vm)
+{
+	struct start *st = start_new(a, t);
+	char uuid[37];
+
+	if (!st) {
+		if (vm->busy == t)
+			vm->busy = NULL;
 		return;
 	}
 	conf_format_uuid(vm->conf.uuid, uuid);
@@ -768,6 +776,33 @@ void start_run(struct agent *a, struct task *t)
 	agent_publish_vm(a, vm);
 	log_info("task %s: starting %s (%s)", t->id, vm->name, st->uuid);
 	stage_run_from(a, st);
+}
+
+void start_run(struct agent *a, struct task *t)
+{
+	struct agent_err err = { 0 };
+	struct vm *vm;
+
+	vm = vm_lookup(&a->vms, t->req.arg, NULL);
+	if (!vm)
+		err_set(&err, ENOENT, "lookup: no VM named '%s' (by name, "
+			"domid or UUID)", t->req.arg);
+	else if (!vm->valid)
+		err_set(&err, EINVAL, "lookup: VM file of %s is invalid: %s",
+			vm->name, vm->error);
+	else if (vm->busy)
+		err_set(&err, EBUSY, "lookup: %s is busy with task %s",
+			vm->name, vm->busy->id);
+	else if (vm->state != VM_HALTED)
+		err_set(&err, EBUSY, "lookup: %s is %s as domid %d", vm->name,
+			vm_state_names[vm->state], vm->domid);
+	if (err.errnum) {
+		t->state = TASK_RUNNING;
+		task_end(a, t, &err, NULL);
+		agent_task_ended(a, t);
+		return;
+	}
+	start_vm(a, t, vm);
 }
 
 bool start_child_exited(struct agent *a, pid_t pid, int status)

@@ -12,6 +12,8 @@
  * the task has ended or waits on a child or timer; the task's end is
  * reported through agent_task_ended(). */
 void start_run(struct agent *a, struct task *t);
+/* Start vm, found already and halted, in task t (a reboot, a restart). */
+void start_vm(struct agent *a, struct task *t, struct vm *vm);
 /* Roll a running start back now (the agent is stopping). */
 void start_abort(struct agent *a, struct task *t, const char *why);
 /* A watch on a device backend of task task_id fired. */

@@ -128,6 +128,7 @@ void task_free_all(struct agent *a)
 	for (struct task *t = a->tasks; t; t = next) {
 		next = t->next;
 		free(t->start);
+		free(t->wait);
 		free(t);
 	}
 	a->tasks = NULL;

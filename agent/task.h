@@ -1,13 +1,15 @@
 /* Tasks: one per consumed request, published under <root>/task/<ID>/:
  *
- *   op        the operation ("start")
- *   vm        the VM as the client named it
+ *   op        the operation (request.h), or "restart": the agent's own
+ *   vm        the VM as the client named it (cancel: the task ID)
  *   state     queued | running | done | failed
  *   stage     the stage running now, or the last one reached
  *   progress  0-100, never goes back
  *   domid     the domain, once it exists
  *   error     one line, "<stage>: <cause>", when failed
  *   time      "<stage>=<ms> ... total=<ms>" when ended
+ *   result    one line, what a stop, reboot or cancel did
+ *   reason    restart: why the domain ended
  *
  * Finished tasks are removed after task_retention seconds, and the oldest
  * first beyond task_max. */
@@ -23,6 +25,7 @@
 enum task_state { TASK_QUEUED, TASK_RUNNING, TASK_DONE, TASK_FAILED };
 
 struct start;
+struct ops_wait;
 
 struct task {
 	struct task *next;
@@ -32,6 +35,7 @@ struct task {
 	unsigned progress;
 	uint64_t created_ms, ended_ms;	/* monotonic */
 	struct start *start;		/* pipeline state while running */
+	struct ops_wait *wait;		/* a stop or reboot waiting (ops.c) */
 	bool published_running;		/* intake already wrote state=running */
 };
 

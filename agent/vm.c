@@ -173,6 +173,7 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 	if (!vm)
 		return NULL;
 	vm->domid = -1;
+	vm->rollback_domid = -1;
 	vm->file = strdup(path);
 	p.vm = vm;
 	rc = conf_parse_file(path, vm_key, &p, diag);
@@ -325,11 +326,14 @@ struct vm *vm_find_domid(const struct vm_list *list, int domid)
 struct vm *vm_lookup(const struct vm_list *list, const char *key,
 		     enum vm_match *how_r)
 {
+	enum vm_match ignore;
 	unsigned char u[16];
 	struct vm *vm;
 	char *end;
 	long d;
 
+	if (!how_r)
+		how_r = &ignore;
 	for (vm = list->head; vm; vm = vm->next)
 		if (!strcmp(vm->name, key)) {
 			*how_r = VM_BY_NAME;

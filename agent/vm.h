@@ -5,6 +5,7 @@
 #define XSAGENT_VM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "conf.h"
 
@@ -36,7 +37,17 @@ struct vm {
 	bool watching;		/* the agent watches its ~/control/shutdown */
 	char last_shutdown[16];	/* reason the last domain ended, or "" */
 	struct dev *devs;	/* the running domain's devices */
-	unsigned ndevs;		/* its <root>/vm/<name> node exists */
+	unsigned ndevs;
+	/* What the agent asked of the domain: a stop ends as halted, a reboot
+	 * restarts, whatever reason the domain gives when it shuts down. */
+	enum { VM_INTENT_NONE, VM_INTENT_STOP, VM_INTENT_REBOOT } intent;
+	uint64_t restarts[8];	/* monotonic ms of the latest restarts, a ring */
+	unsigned nrestarts;	/* restarts recorded (the ring holds the last 8) */
+	long long start_time;	/* wall clock seconds the domain was started */
+	bool figures;		/* uptime etc. are published */
+	bool rollback;		/* an interrupted start left the domain: undo it */
+	char rollback_task[65];
+	int rollback_domid;	/* the domid its task record named, or -1 */
 };
 
 struct vm_list {
@@ -59,7 +70,8 @@ void vm_list_dispose(struct vm_list *list);
 
 enum vm_match { VM_BY_NAME, VM_BY_DOMID, VM_BY_UUID };
 /* Look key up as a name, then a domid of a VM with a domain, then a UUID.
- * Invalid VMs are found too (so a start can say why it cannot run). */
+ * Invalid VMs are found too (so a start can say why it cannot run).
+ * how_r may be NULL. */
 struct vm *vm_lookup(const struct vm_list *list, const char *key,
 		     enum vm_match *how_r);
 struct vm *vm_find_uuid(const struct vm_list *list, const unsigned char u[16]);

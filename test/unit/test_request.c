@@ -40,8 +40,25 @@ int main(void)
 	is_str(e.msg, "usage: start <VM name, domid or UUID>", "usage message");
 	ok(parse("start a b", &r, &e) == -EINVAL, "two arguments refused");
 	ok(strstr(e.msg, "too many arguments") != NULL, "too many: message");
-	ok(parse("reboot web1", &r, &e) == -EINVAL, "unknown op refused");
-	is_str(e.msg, "unknown operation 'reboot'", "unknown op: message");
+	ok(parse("restart web1", &r, &e) == -EINVAL,
+	   "restart is the agent's own: refused");
+	is_str(e.msg, "unknown operation 'restart'", "unknown op: message");
+	ok(parse("stop web1", &r, &e) == 0 && r.op == REQ_STOP, "stop parses");
+	ok(parse("reboot web1", &r, &e) == 0 && r.op == REQ_REBOOT, "reboot parses");
+	ok(parse("destroy 7", &r, &e) == 0 && r.op == REQ_DESTROY, "destroy parses");
+	ok(parse("pause web1", &r, &e) == 0 && r.op == REQ_PAUSE, "pause parses");
+	ok(parse("unpause web1", &r, &e) == 0 && r.op == REQ_UNPAUSE,
+	   "unpause parses");
+	ok(parse("cancel t-1", &r, &e) == 0 && r.op == REQ_CANCEL &&
+	   !strcmp(r.arg, "t-1"), "cancel parses with its task ID");
+	ok(parse("cancel", &r, &e) == -EINVAL, "cancel without task refused");
+	is_str(e.msg, "usage: cancel <task ID>", "cancel usage message");
+	ok(parse("refresh", &r, &e) == 0 && r.op == REQ_REFRESH && !r.arg[0],
+	   "refresh parses without argument");
+	ok(parse("refresh web1", &r, &e) == -EINVAL, "refresh with argument refused");
+	is_str(e.msg, "refresh takes no argument", "refresh: message");
+	ok(request_on_vm(REQ_STOP) && !request_on_vm(REQ_CANCEL) &&
+	   !request_on_vm(REQ_REFRESH), "which operations act on a VM");
 	ok(parse("starts web1", &r, &e) == -EINVAL, "op prefix is not an op");
 
 	ok(request_parse("start w\0x", 9, &r, &e) == -EINVAL, "NUL byte refused");

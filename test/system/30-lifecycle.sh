@@ -1,0 +1,143 @@
+#!/bin/sh
+# TEST_TIMEOUT: 600
+# Lifecycle: the operations beside start (pause, unpause, reboot, stop,
+# destroy, refresh, cancel) and what the agent does when a guest shuts
+# itself down: on_reboot=restart restarts it with a new domid,
+# on_poweroff=preserve keeps the domain, the default destroys it.  A
+# domain made by `xl create` is listed as not managed and left alone.  The
+# figures are published only while a client asks for them.
+. /usr/lib/xsagent/tests/lib.sh
+snapshot /tmp/snap.before
+L=/tmp/life
+rm -rf $L; mkdir -p $L/vms
+vm_file $L/vms l1 101
+vm_file $L/vms l2 102 'on_poweroff = preserve\n'
+printf '[agent]\nvm_dir = %s/vms\nshutdown_timeout = 30\nrestart_window = 600\n' $L >$L/agent.ini
+xsa_start_agent $L/agent.ini
+
+# req ID VALUE WANT: request, wait, check the end state.
+req() {
+	xsa_request "$1" "$2"
+	check_eq "task $1 ($2)" "$(xsa_wait_task "$1" 120)" "$3"
+}
+vm_state() { xs $XSA_ROOT/vm/$1/state; }
+
+say "--- bad input: each fails with a clear error"
+req e1 "stop l1" failed
+check_eq "stop of a halted VM" "$(xs $XSA_ROOT/task/e1/error)" "lookup: l1 is halted"
+req e2 "pause nosuch" failed
+check_eq "pause of an unknown VM" "$(xs $XSA_ROOT/task/e2/error)" \
+	"lookup: no VM named 'nosuch' (by name, domid or UUID)"
+req e3 "cancel nosuch" failed
+check_eq "cancel of an unknown task" "$(xs $XSA_ROOT/task/e3/error)" "cancel: no task 'nosuch'"
+req e4 "cancel e1" failed
+check_eq "cancel of an ended task" "$(xs $XSA_ROOT/task/e4/error)" "cancel: task e1 has ended already"
+req e5 "restart l1" failed
+check_eq "restart is not for clients" "$(xs $XSA_ROOT/task/e5/error)" "request: unknown operation 'restart'"
+req e6 "refresh l1" failed
+check_eq "refresh takes no argument" "$(xs $XSA_ROOT/task/e6/error)" "request: refresh takes no argument"
+
+say "--- start, pause, unpause"
+req s1 "start l1" done
+d1=$(xs $XSA_ROOT/vm/l1/domid)
+req e7 "unpause l1" failed
+check_eq "unpause of a running VM" "$(xs $XSA_ROOT/task/e7/error)" "lookup: l1 is running, not paused"
+req p1 "pause l1" done
+check_eq "VM state after pause" "$(vm_state l1)" paused
+check_match "xl sees it paused" "$(xl list l1 | awk 'NR == 2 { print $5 }')" "*p*"
+req p2 "unpause l1" done
+check_eq "VM state after unpause" "$(vm_state l1)" running
+wait_until 60 console_has l1 XSAGENT-GUEST-IDLE || fail "l1 did not boot"
+
+say "--- figures, only while asked"
+check_eq "no uptime unless asked" "$(xs $XSA_ROOT/vm/l1/uptime)" ""
+xenstore-write $XSA_ROOT/figures/t 1
+wait_until 10 xs $XSA_ROOT/vm/l1/uptime || fail "no figures after asking"
+check_match "cputime" "$(xs $XSA_ROOT/vm/l1/cputime)" "[0-9]*.[0-9][0-9][0-9]"
+check_match "memory_kb" "$(xs $XSA_ROOT/vm/l1/memory_kb)" "1[0-9][0-9][0-9][0-9][0-9]"
+check_eq "vcpus_online" "$(xs $XSA_ROOT/vm/l1/vcpus_online)" 1
+u1=$(xs $XSA_ROOT/vm/l1/uptime)
+up_moved() { [ "$(xs $XSA_ROOT/vm/l1/uptime)" -gt "$u1" ]; }
+wait_until 10 up_moved || fail "uptime not refreshed (stays $u1)"
+pass "uptime refreshed ($u1 -> $(xs $XSA_ROOT/vm/l1/uptime))"
+xenstore-write $XSA_ROOT/figures/bad soon
+wait_until 10 sh -c "xenstore-read $XSA_ROOT/error | grep -q 'figures/bad: interval must be'" ||
+	fail "no error for a bad figures interval"
+pass "bad interval refused: $(xs $XSA_ROOT/error)"
+xenstore-rm $XSA_ROOT/figures
+wait_until 10 grep -q "figures: nobody asks" "$XSA_LOG" || fail "figures timer not stopped"
+pass "figures stopped when nobody asks"
+
+say "--- reboot request: a new domain in the same task"
+req r1 "reboot l1" done
+d2=$(xs $XSA_ROOT/vm/l1/domid)
+check_match "new domid" "$d2" "[1-9]*"
+[ "$d2" != "$d1" ] || fail "reboot kept domid $d1"
+check_eq "reboot result" "$(xs $XSA_ROOT/task/r1/result)" "shut down (reboot)"
+check_eq "reboot task domid" "$(xs $XSA_ROOT/task/r1/domid)" "$d2"
+xenstore-exists /local/domain/$d1 && fail "/local/domain/$d1 left after the reboot"
+check_eq "VM state" "$(vm_state l1)" running
+
+say "--- the guest reboots itself: on_reboot=restart"
+xenstore-write /local/domain/$d2/control/shutdown reboot
+new_domid() { d=$(xs $XSA_ROOT/vm/l1/domid); [ -n "$d" ] && [ "$d" != "$d2" ] && [ "$(vm_state l1)" = running ]; }
+wait_until 90 new_domid || fail "l1 not restarted (state $(vm_state l1), domid $(xs $XSA_ROOT/vm/l1/domid))"
+d3=$(xs $XSA_ROOT/vm/l1/domid)
+pass "restarted as domain $d3"
+check_eq "last action" "$(xs $XSA_ROOT/vm/l1/last_action)" "restarted (reboot)"
+rt=$(xenstore-list $XSA_ROOT/task | grep '^xsagent-' | tail -n 1)
+check_eq "the agent's restart task: op" "$(xs $XSA_ROOT/task/$rt/op)" restart
+check_eq "its reason" "$(xs $XSA_ROOT/task/$rt/reason)" reboot
+check_eq "its state" "$(xsa_wait_task "$rt" 60)" done
+
+say "--- stop: the guest powers off"
+# No need to wait for the boot: the guest's kernel reads control/shutdown
+# when it starts watching it.
+req st1 "stop l1" done
+check_eq "stop result" "$(xs $XSA_ROOT/task/st1/result)" "shut down (poweroff)"
+check_eq "VM state" "$(vm_state l1)" halted
+check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/l1/last_shutdown_reason)" poweroff
+
+say "--- destroy"
+req s2 "start l1" done
+d4=$(xs $XSA_ROOT/vm/l1/domid)
+req x1 "destroy $d4" done
+check_eq "VM state" "$(vm_state l1)" halted
+check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/l1/last_shutdown_reason)" destroyed
+xenstore-exists /local/domain/$d4 && fail "/local/domain/$d4 left after destroy"
+
+say "--- on_poweroff=preserve keeps the domain until destroyed"
+req s3 "start l2" done
+d5=$(xs $XSA_ROOT/vm/l2/domid)
+wait_until 60 console_has l2 XSAGENT-GUEST-IDLE || fail "l2 did not boot"
+xenstore-write /local/domain/$d5/control/shutdown poweroff
+preserved() { [ "$(vm_state l2)" = shutdown ]; }
+wait_until 60 preserved || fail "l2 not preserved (state $(vm_state l2))"
+check_eq "domid kept" "$(xs $XSA_ROOT/vm/l2/domid)" "$d5"
+check_eq "last action" "$(xs $XSA_ROOT/vm/l2/last_action)" "preserved (poweroff)"
+check_match "xl still lists it, shut down" "$(xl list l2 | awk 'NR == 2 { print $5 }')" "*s*"
+req e8 "start l2" failed
+check_eq "start of a preserved VM" "$(xs $XSA_ROOT/task/e8/error)" "lookup: l2 is shutdown as domid $d5"
+req x2 "destroy l2" done
+check_eq "VM state" "$(vm_state l2)" halted
+
+say "--- a domain made by xl: listed, not managed, left alone"
+xl create /etc/xen/testguest.cfg >/tmp/xl.out 2>&1 || { cat /tmp/xl.out; fail "xl create"; }
+xd=$(xl domid testguest)
+listed() { [ "$(xs $XSA_ROOT/unmanaged/$xd/name)" = testguest ]; }
+wait_until 20 listed || fail "xl's domain $xd not listed under $XSA_ROOT/unmanaged"
+pass "xl's domain $xd listed as not managed"
+check_match "its uuid" "$(xs $XSA_ROOT/unmanaged/$xd/uuid)" "*-*-*-*-*"
+req rf "refresh" done
+check_eq "still listed after a refresh" "$(xs $XSA_ROOT/unmanaged/$xd/name)" testguest
+req e9 "destroy testguest" failed
+check_eq "not the agent's to destroy" "$(xs $XSA_ROOT/task/e9/error)" \
+	"lookup: no VM named 'testguest' (by name, domid or UUID)"
+xl list testguest >/dev/null 2>&1 || fail "the agent touched xl's domain"
+xl destroy testguest
+unlisted() { ! xenstore-exists $XSA_ROOT/unmanaged/$xd; }
+wait_until 20 unlisted || fail "xl's domain still listed after xl destroy"
+pass "unlisted once xl destroyed it"
+
+xsa_stop_agent
+no_leak /tmp/snap.before "the lifecycle operations"
