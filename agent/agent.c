@@ -252,6 +252,10 @@ static void agent_consume(struct agent *a, const char *id)
 	bool valid_id = request_valid_id(id), exists, parsed = false, now = false;
 	int rc = -EAGAIN;
 
+	/* A request that comes while the agent stops is left for its next
+	 * run, which takes every request waiting. */
+	if (a->stopping)
+		return;
 	agent_path(a, "request/", p, sizeof(p));
 	strncat(p, id, sizeof(p) - strlen(p) - 1);
 	exists = valid_id && task_find(a, id);

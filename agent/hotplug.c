@@ -126,6 +126,10 @@ int hotplug_start(struct loop *l, const struct hotplug_args *a,
 		setpgid(0, 0);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Its output goes to the agent; if the agent dies (SIGKILL),
+		 * a write must not kill the script half-way through setting up
+		 * or freeing a device.  An ignored signal stays so across exec. */
+		signal(SIGPIPE, SIG_IGN);
 		if (nul >= 0)
 			dup2(nul, 0);
 		dup2(p[1], 1);
@@ -153,6 +157,15 @@ int hotplug_start(struct loop *l, const struct hotplug_args *a,
 	runs = r;
 	*run_r = r;
 	return 0;
+}
+
+unsigned hotplug_running(void)
+{
+	unsigned n = 0;
+
+	for (struct hotplug_run *r = runs; r; r = r->next)
+		n++;
+	return n;
 }
 
 pid_t hotplug_pid(const struct hotplug_run *r)

@@ -33,6 +33,8 @@ struct hotplug_args {
 int hotplug_start(struct loop *l, const struct hotplug_args *a,
 		  struct hotplug_run **run_r, struct agent_err *err);
 pid_t hotplug_pid(const struct hotplug_run *r);
+/* Scripts still running. */
+unsigned hotplug_running(void);
 /* The agent reaped pid: returns 1 if it was this run's script (then done
  * has been called and r freed), else 0. */
 int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "hotplug.h"
 #include "log.h"
 #include "task.h"
 
@@ -170,6 +171,16 @@ int main(int argc, char **argv)
 			die("poll: %s", strerror(-r));
 	}
 	agent_stop_tasks(&a);
+	/* Scripts freeing devices (a rollback's, a teardown's) finish before
+	 * the agent goes: each has its own timeout. */
+	if (hotplug_running()) {
+		uint64_t end = loop_now_ms() + (uint64_t)a.conf.hotplug_timeout * 1000 + 5000;
+
+		log_info("waiting for %u hotplug script(s) to finish", hotplug_running());
+		while (hotplug_running() && loop_now_ms() < end && !a.store_dead)
+			if (loop_run_once(a.loop) < 0)
+				break;
+	}
 	agent_dispose(&a);
 	close(sfd);
 	return a.store_dead ? 1 : 0;
