@@ -415,12 +415,13 @@ void refresh_figures_requests(struct agent *a)
 	char base[512], **names = NULL;
 	struct agent_err err;
 	unsigned n = 0, best = 0;
+	int rc;
 
 	if (!a->figures_timer.fn)
 		loop_timer_init(&a->figures_timer, figures_due, a);
 	snprintf(base, sizeof(base), "%s/figures", a->conf.control_root);
-	if (store_ls(a->store, STORE_NOTX, base, &names, &n, &err) < 0 &&
-	    err.errnum != ENOENT)
+	rc = store_ls(a->store, STORE_NOTX, base, &names, &n, &err);
+	if (rc < 0 && rc != -ENOENT)
 		log_warn("figures: %s", err.msg);
 	for (unsigned i = 0; i < n; i++) {
 		char p[600], *v = NULL, *end;

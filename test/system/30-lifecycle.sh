@@ -23,29 +23,29 @@ req() {
 vm_state() { xs $XSA_ROOT/vm/$1/state; }
 
 say "--- bad input: each fails with a clear error"
-req e1 "stop l1" failed
-check_eq "stop of a halted VM" "$(xs $XSA_ROOT/task/e1/error)" "lookup: l1 is halted"
-req e2 "pause nosuch" failed
-check_eq "pause of an unknown VM" "$(xs $XSA_ROOT/task/e2/error)" \
+req lc-e1 "stop l1" failed
+check_eq "stop of a halted VM" "$(xs $XSA_ROOT/task/lc-e1/error)" "lookup: l1 is halted"
+req lc-e2 "pause nosuch" failed
+check_eq "pause of an unknown VM" "$(xs $XSA_ROOT/task/lc-e2/error)" \
 	"lookup: no VM named 'nosuch' (by name, domid or UUID)"
-req e3 "cancel nosuch" failed
-check_eq "cancel of an unknown task" "$(xs $XSA_ROOT/task/e3/error)" "cancel: no task 'nosuch'"
-req e4 "cancel e1" failed
-check_eq "cancel of an ended task" "$(xs $XSA_ROOT/task/e4/error)" "cancel: task e1 has ended already"
-req e5 "restart l1" failed
-check_eq "restart is not for clients" "$(xs $XSA_ROOT/task/e5/error)" "request: unknown operation 'restart'"
-req e6 "refresh l1" failed
-check_eq "refresh takes no argument" "$(xs $XSA_ROOT/task/e6/error)" "request: refresh takes no argument"
+req lc-e3 "cancel nosuch" failed
+check_eq "cancel of an unknown task" "$(xs $XSA_ROOT/task/lc-e3/error)" "cancel: no task 'nosuch'"
+req lc-e4 "cancel lc-e1" failed
+check_eq "cancel of an ended task" "$(xs $XSA_ROOT/task/lc-e4/error)" "cancel: task lc-e1 has ended already"
+req lc-e5 "restart l1" failed
+check_eq "restart is not for clients" "$(xs $XSA_ROOT/task/lc-e5/error)" "request: unknown operation 'restart'"
+req lc-e6 "refresh l1" failed
+check_eq "refresh takes no argument" "$(xs $XSA_ROOT/task/lc-e6/error)" "request: refresh takes no argument"
 
 say "--- start, pause, unpause"
-req s1 "start l1" done
+req lc-s1 "start l1" done
 d1=$(xs $XSA_ROOT/vm/l1/domid)
-req e7 "unpause l1" failed
-check_eq "unpause of a running VM" "$(xs $XSA_ROOT/task/e7/error)" "lookup: l1 is running, not paused"
-req p1 "pause l1" done
+req lc-e7 "unpause l1" failed
+check_eq "unpause of a running VM" "$(xs $XSA_ROOT/task/lc-e7/error)" "lookup: l1 is running, not paused"
+req lc-p1 "pause l1" done
 check_eq "VM state after pause" "$(vm_state l1)" paused
 check_match "xl sees it paused" "$(xl list l1 | awk 'NR == 2 { print $5 }')" "*p*"
-req p2 "unpause l1" done
+req lc-p2 "unpause l1" done
 check_eq "VM state after unpause" "$(vm_state l1)" running
 wait_until 60 console_has l1 XSAGENT-GUEST-IDLE || fail "l1 did not boot"
 
@@ -69,12 +69,12 @@ wait_until 10 grep -q "figures: nobody asks" "$XSA_LOG" || fail "figures timer n
 pass "figures stopped when nobody asks"
 
 say "--- reboot request: a new domain in the same task"
-req r1 "reboot l1" done
+req lc-r1 "reboot l1" done
 d2=$(xs $XSA_ROOT/vm/l1/domid)
 check_match "new domid" "$d2" "[1-9]*"
 [ "$d2" != "$d1" ] || fail "reboot kept domid $d1"
-check_eq "reboot result" "$(xs $XSA_ROOT/task/r1/result)" "shut down (reboot)"
-check_eq "reboot task domid" "$(xs $XSA_ROOT/task/r1/domid)" "$d2"
+check_eq "reboot result" "$(xs $XSA_ROOT/task/lc-r1/result)" "shut down (reboot)"
+check_eq "reboot task domid" "$(xs $XSA_ROOT/task/lc-r1/domid)" "$d2"
 xenstore-exists /local/domain/$d1 && fail "/local/domain/$d1 left after the reboot"
 check_eq "VM state" "$(vm_state l1)" running
 
@@ -85,7 +85,8 @@ wait_until 90 new_domid || fail "l1 not restarted (state $(vm_state l1), domid $
 d3=$(xs $XSA_ROOT/vm/l1/domid)
 pass "restarted as domain $d3"
 check_eq "last action" "$(xs $XSA_ROOT/vm/l1/last_action)" "restarted (reboot)"
-rt=$(xenstore-list $XSA_ROOT/task | grep '^xsagent-' | tail -n 1)
+rt=$(for t in $(xenstore-list $XSA_ROOT/task | grep '^xsagent-'); do
+	[ "$(xs $XSA_ROOT/task/$t/vm)" = l1 ] && echo $t; done | tail -n 1)
 check_eq "the agent's restart task: op" "$(xs $XSA_ROOT/task/$rt/op)" restart
 check_eq "its reason" "$(xs $XSA_ROOT/task/$rt/reason)" reboot
 check_eq "its state" "$(xsa_wait_task "$rt" 60)" done
@@ -93,21 +94,21 @@ check_eq "its state" "$(xsa_wait_task "$rt" 60)" done
 say "--- stop: the guest powers off"
 # No need to wait for the boot: the guest's kernel reads control/shutdown
 # when it starts watching it.
-req st1 "stop l1" done
-check_eq "stop result" "$(xs $XSA_ROOT/task/st1/result)" "shut down (poweroff)"
+req lc-st1 "stop l1" done
+check_eq "stop result" "$(xs $XSA_ROOT/task/lc-st1/result)" "shut down (poweroff)"
 check_eq "VM state" "$(vm_state l1)" halted
 check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/l1/last_shutdown_reason)" poweroff
 
 say "--- destroy"
-req s2 "start l1" done
+req lc-s2 "start l1" done
 d4=$(xs $XSA_ROOT/vm/l1/domid)
-req x1 "destroy $d4" done
+req lc-x1 "destroy $d4" done
 check_eq "VM state" "$(vm_state l1)" halted
 check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/l1/last_shutdown_reason)" destroyed
 xenstore-exists /local/domain/$d4 && fail "/local/domain/$d4 left after destroy"
 
 say "--- on_poweroff=preserve keeps the domain until destroyed"
-req s3 "start l2" done
+req lc-s3 "start l2" done
 d5=$(xs $XSA_ROOT/vm/l2/domid)
 wait_until 60 console_has l2 XSAGENT-GUEST-IDLE || fail "l2 did not boot"
 xenstore-write /local/domain/$d5/control/shutdown poweroff
@@ -116,9 +117,9 @@ wait_until 60 preserved || fail "l2 not preserved (state $(vm_state l2))"
 check_eq "domid kept" "$(xs $XSA_ROOT/vm/l2/domid)" "$d5"
 check_eq "last action" "$(xs $XSA_ROOT/vm/l2/last_action)" "preserved (poweroff)"
 check_match "xl still lists it, shut down" "$(xl list l2 | awk 'NR == 2 { print $5 }')" "*s*"
-req e8 "start l2" failed
-check_eq "start of a preserved VM" "$(xs $XSA_ROOT/task/e8/error)" "lookup: l2 is shutdown as domid $d5"
-req x2 "destroy l2" done
+req lc-e8 "start l2" failed
+check_eq "start of a preserved VM" "$(xs $XSA_ROOT/task/lc-e8/error)" "lookup: l2 is shutdown as domid $d5"
+req lc-x2 "destroy l2" done
 check_eq "VM state" "$(vm_state l2)" halted
 
 say "--- a domain made by xl: listed, not managed, left alone"
@@ -128,10 +129,10 @@ listed() { [ "$(xs $XSA_ROOT/unmanaged/$xd/name)" = testguest ]; }
 wait_until 20 listed || fail "xl's domain $xd not listed under $XSA_ROOT/unmanaged"
 pass "xl's domain $xd listed as not managed"
 check_match "its uuid" "$(xs $XSA_ROOT/unmanaged/$xd/uuid)" "*-*-*-*-*"
-req rf "refresh" done
+req lc-rf "refresh" done
 check_eq "still listed after a refresh" "$(xs $XSA_ROOT/unmanaged/$xd/name)" testguest
-req e9 "destroy testguest" failed
-check_eq "not the agent's to destroy" "$(xs $XSA_ROOT/task/e9/error)" \
+req lc-e9 "destroy testguest" failed
+check_eq "not the agent's to destroy" "$(xs $XSA_ROOT/task/lc-e9/error)" \
 	"lookup: no VM named 'testguest' (by name, domid or UUID)"
 xl list testguest >/dev/null 2>&1 || fail "the agent touched xl's domain"
 xl destroy testguest

@@ -1,0 +1,57 @@
+#!/bin/sh
+# TEST_TIMEOUT: 600
+# Guests that do not cooperate: one ignores control/shutdown, so a stop
+# destroys it after shutdown_timeout and says so in the task, and a reboot
+# destroys it and starts it again; one reboots itself in a loop, so
+# on_reboot=restart restarts it until the guard (restart_limit restarts in
+# restart_window seconds) stops it with the reason.
+. /usr/lib/xsagent/tests/lib.sh
+snapshot /tmp/snap.before
+S=/tmp/sdp
+rm -rf $S; mkdir -p $S/vms
+vm_file $S/vms ig 501 "" "xsa.ignoreshutdown=1"
+vm_file $S/vms rl 502 "" "xsa.reboot=1"
+printf '[agent]\nvm_dir = %s/vms\nshutdown_timeout = 10\nrestart_limit = 2\nrestart_window = 600\n' $S >$S/agent.ini
+xsa_start_agent $S/agent.ini
+req() {
+	xsa_request "$1" "$2"
+	check_eq "task $1 ($2)" "$(xsa_wait_task "$1" "${4:-120}")" "$3"
+}
+
+say "--- stop of a guest that ignores it"
+req sp-s1 "start ig" done
+wait_until 90 console_has ig XSAGENT-GUEST-IDLE || fail "ig did not boot"
+req sp-st "stop ig" done
+check_eq "its result" "$(xs $XSA_ROOT/task/sp-st/result)" "the guest did not shut down within 10 s; destroyed"
+console_has ig "XSAGENT-GUEST-IGNORED poweroff" || fail "the guest did not see the request"
+pass "the guest saw the request and ignored it"
+check_eq "VM state" "$(xs $XSA_ROOT/vm/ig/state)" halted
+check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/ig/last_shutdown_reason)" destroyed
+
+say "--- reboot of a guest that ignores it: destroyed, started again"
+req sp-s2 "start ig" done
+d1=$(xs $XSA_ROOT/vm/ig/domid)
+wait_until 90 sh -c "grep -c XSAGENT-GUEST-IDLE /var/log/xen/console/guest-ig.log | grep -qx 2" ||
+	fail "ig did not boot again"
+req sp-rb "reboot ig" done
+check_eq "its result" "$(xs $XSA_ROOT/task/sp-rb/result)" "the guest did not shut down within 10 s; destroyed"
+d2=$(xs $XSA_ROOT/vm/ig/domid)
+check_match "a new domain" "$d2" "[1-9]*"
+[ "$d2" != "$d1" ] || fail "same domid $d1 after the reboot"
+check_eq "VM state" "$(xs $XSA_ROOT/vm/ig/state)" running
+req sp-x1 "destroy ig" done
+
+say "--- a guest in a reboot loop"
+req sp-s3 "start rl" done
+guarded() { case $(xs $XSA_ROOT/vm/rl/last_action) in "not restarted"*) return 0 ;; esac; return 1; }
+wait_until 240 guarded || fail "the reboot loop was not stopped (last action '$(xs $XSA_ROOT/vm/rl/last_action)')"
+check_eq "the guard's reason" "$(xs $XSA_ROOT/vm/rl/last_action)" \
+	"not restarted: 2 restart(s) within 600 s (restart_limit 2)"
+check_eq "VM state" "$(xs $XSA_ROOT/vm/rl/state)" halted
+check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/rl/last_shutdown_reason)" reboot
+n=$(for t in $(xenstore-list $XSA_ROOT/task | grep '^xsagent-'); do xs $XSA_ROOT/task/$t/vm; echo; done | grep -c '^rl$')
+check_eq "restart tasks made" "$n" 2
+grep -q "rl: not restarted: 2 restart(s) within 600 s" "$XSA_LOG" || fail "the guard did not log its reason"
+pass "the guard logged its reason"
+xsa_stop_agent
+no_leak /tmp/snap.before "uncooperative guests"
