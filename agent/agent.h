@@ -38,6 +38,7 @@ struct agent {
 	uint64_t reserved_kb;		/* memory starts are about to populate */
 	bool scheduling, resched;	/* agent_schedule is running / must rerun */
 	bool refreshing, refresh_again;	/* the same for refresh_run */
+	bool refresh_figures;		/* the pass to come publishes figures */
 	bool store_dead;
 	bool stopping;		/* no new task starts */
 };

@@ -202,9 +202,9 @@ void ops_run(struct agent *a, struct task *t)
 	t->state = TASK_RUNNING;
 	if (!t->published_running)
 		task_put(a, t, "state", "running");
+	t->published_running = true;
 	switch (t->req.op) {
 	case REQ_REFRESH:
-		refresh_run(a);
 		refresh_figures(a);
 		ops_finish(a, t, NULL, NULL);
 		return;

@@ -260,6 +260,28 @@ static void list_unmanaged(struct agent *a, const struct hv_dominfo *doms,
 	a->nunmanaged = nnow;
 }
 
+/* ---- figures -------------------------------------------------------------- */
+
+static void put_figures(struct agent *a, struct vm *vm,
+			const struct hv_dominfo *d, long long wall)
+{
+	unsigned long long ms = d->cpu_ns / 1000000, v[NFIGURES] = {
+		vm->start_time && wall > vm->start_time ?
+			(unsigned long long)(wall - vm->start_time) : 0,
+		0, d->mem_kb, d->vcpus_online,
+	};
+	char val[32];
+
+	for (unsigned i = 0; i < NFIGURES; i++) {
+		if (i == 1)	/* cputime: seconds with milliseconds */
+			snprintf(val, sizeof(val), "%llu.%03llu", ms / 1000, ms % 1000);
+		else
+			snprintf(val, sizeof(val), "%llu", v[i]);
+		vm_put(a, vm, figure_keys[i], val);
+	}
+	vm->figures = true;
+}
+
 /* ---- the refresh ---------------------------------------------------------- */
 
 static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
@@ -279,28 +301,42 @@ static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 	free(v);
 }
 
-static void refresh_once(struct agent *a);
+static void refresh_once(struct agent *a, bool figures);
 
 /* Acting on a domain can end a task, which can run the next one, which can
  * ask for a refresh: that one runs after this, on a fresh domain list
  * (acting twice on one shutdown would restart a VM twice). */
-void refresh_run(struct agent *a)
+static void refresh_loop(struct agent *a, bool figures)
 {
+	a->refresh_figures |= figures;
 	if (a->refreshing) {
 		a->refresh_again = true;
 		return;
 	}
 	a->refreshing = true;
 	do {
+		figures = a->refresh_figures;
 		a->refresh_again = false;
-		refresh_once(a);
+		a->refresh_figures = false;
+		refresh_once(a, figures);
 	} while (a->refresh_again);
 	a->refreshing = false;
 }
 
-static void refresh_once(struct agent *a)
+void refresh_run(struct agent *a)
+{
+	refresh_loop(a, false);
+}
+
+void refresh_figures(struct agent *a)
+{
+	refresh_loop(a, true);
+}
+
+static void refresh_once(struct agent *a, bool figures)
 {
 	struct hv_dominfo *doms = NULL;
+	long long wall = (long long)time(NULL);
 	struct agent_err err;
 	unsigned n = 0;
 
@@ -343,6 +379,8 @@ static void refresh_once(struct agent *a)
 			if (vm->domid < 0)
 				adopt(a, vm, d);
 			vm->state = d->paused ? VM_PAUSED : VM_RUNNING;
+			if (figures)
+				put_figures(a, vm, d, wall);
 		}
 		agent_publish_vm(a, vm);
 	}
@@ -350,60 +388,12 @@ static void refresh_once(struct agent *a)
 	free(doms);
 }
 
-/* ---- figures -------------------------------------------------------------- */
-
-static void put_figure(struct agent *a, struct vm *vm, unsigned i,
-		       unsigned long long v)
-{
-	char val[32];
-
-	snprintf(val, sizeof(val), "%llu", v);
-	vm_put(a, vm, figure_keys[i], val);
-}
-
-void refresh_figures(struct agent *a)
-{
-	struct hv_dominfo *doms = NULL;
-	struct agent_err err;
-	long long wall = (long long)time(NULL);
-	unsigned n = 0;
-
-	if (hv_list(a->hv, &doms, &n, &err) < 0) {
-		log_error("figures: %s", err.msg);
-		return;
-	}
-	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
-		const struct hv_dominfo *d = NULL;
-		unsigned long long ms;
-
-		if (vm->domid < 0 || vm->state == VM_STARTING)
-			continue;
-		for (unsigned i = 0; i < n; i++)
-			if ((int)doms[i].domid == vm->domid)
-				d = &doms[i];
-		if (!d)
-			continue;
-		put_figure(a, vm, 0, vm->start_time && wall > vm->start_time ?
-			   (unsigned long long)(wall - vm->start_time) : 0);
-		ms = d->cpu_ns / 1000000;
-		{
-			char val[32];
-
-			snprintf(val, sizeof(val), "%llu.%03llu", ms / 1000, ms % 1000);
-			vm_put(a, vm, figure_keys[1], val);
-		}
-		put_figure(a, vm, 2, d->mem_kb);
-		put_figure(a, vm, 3, d->vcpus_online);
-		vm->figures = true;
-	}
-	free(doms);
-}
+/* ---- who asks for figures ------------------------------------------------ */
 
 static void figures_due(void *arg)
 {
 	struct agent *a = arg;
 
-	refresh_run(a);
 	refresh_figures(a);
 	if (a->figures_interval)
 		loop_timer_arm(a->loop, &a->figures_timer,

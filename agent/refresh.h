@@ -27,7 +27,7 @@ void refresh_end_domain(struct agent *a, struct vm *vm, const char *reason,
 			bool destroy);
 /* <root>/figures changed: (re)arm or stop the figures timer. */
 void refresh_figures_requests(struct agent *a);
-/* Publish every running VM's figures now. */
+/* A refresh that also publishes every running VM's figures. */
 void refresh_figures(struct agent *a);
 /* Rebuild the device list of a domain the agent did not start in this
  * run (adopted, or left by an interrupted start). */

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Starts run one at a time; the loop stays responsive while one runs, and
-# two simultaneous starts of the same VM start it exactly once.
+# Tasks on one VM run one at a time: a second start of the same VM waits
+# and is refused once the first has run; the loop stays responsive while a
+# start runs.
 . /usr/lib/xsagent/tests/lib.sh
 # Hold every start for 10 s before store-vm, so the tests act mid-start.
 printf '[agent]\nstage_hook = store-vm\nstage_hook_delay = 10\n' >/tmp/hold.ini

@@ -4,13 +4,15 @@
 # destroys it after shutdown_timeout and says so in the task, and a reboot
 # destroys it and starts it again; one reboots itself in a loop, so
 # on_reboot=restart restarts it until the guard (restart_limit restarts in
-# restart_window seconds) stops it with the reason.
+# restart_window seconds) stops it with the reason; one crashes, and
+# on_crash=preserve keeps its domain until a destroy.
 . /usr/lib/xsagent/tests/lib.sh
 snapshot /tmp/snap.before
 S=/tmp/sdp
 rm -rf $S; mkdir -p $S/vms
 vm_file $S/vms ig 501 "" "xsa.ignoreshutdown=1"
 vm_file $S/vms rl 502 "" "xsa.reboot=1"
+vm_file $S/vms cr 503 "on_crash = preserve\n" "xsa.crash=1"
 printf '[agent]\nvm_dir = %s/vms\nshutdown_timeout = 10\nrestart_limit = 2\nrestart_window = 600\n' $S >$S/agent.ini
 xsa_start_agent $S/agent.ini
 req() {
@@ -53,5 +55,16 @@ n=$(for t in $(xenstore-list $XSA_ROOT/task | grep '^xsagent-'); do xs $XSA_ROOT
 check_eq "restart tasks made" "$n" 2
 grep -q "rl: not restarted: 2 restart(s) within 600 s" "$XSA_LOG" || fail "the guard did not log its reason"
 pass "the guard logged its reason"
+
+say "--- a guest that crashes, on_crash=preserve"
+req sp-cr1 "start cr" done
+crashed() { [ "$(xs $XSA_ROOT/vm/cr/state)" = crashed ]; }
+wait_until 120 crashed || fail "cr not crashed (state '$(xs $XSA_ROOT/vm/cr/state)')"
+pass "cr crashed and was preserved"
+check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/cr/last_shutdown_reason)" crash
+check_eq "last action" "$(xs $XSA_ROOT/vm/cr/last_action)" "preserved (crash)"
+check_match "xl lists it crashed" "$(xl list cr | awk 'NR == 2 { print $5 }')" "*c*"
+req sp-cr2 "destroy cr" done
+check_eq "VM state after destroy" "$(xs $XSA_ROOT/vm/cr/state)" halted
 xsa_stop_agent
 no_leak /tmp/snap.before "uncooperative guests"
