@@ -223,7 +223,10 @@ static void list_unmanaged(struct agent *a, const struct hv_dominfo *doms,
 		char rel[96], p[64], uuid[37], q[80], *name = NULL;
 		size_t len = 0;
 
-		if (!d->domid || managed(a, d))
+		/* A dying domain is gone as far as anyone can use it, and
+		 * xenstored fires @releaseDomain when it starts dying, not
+		 * again when the hypervisor finally drops it. */
+		if (!d->domid || d->dying || managed(a, d))
 			continue;
 		now[nnow++] = d->domid;
 		for (unsigned j = 0; j < a->nunmanaged; j++)
