@@ -47,7 +47,7 @@ for stage in construct init store-vm store-domain watches refresh devices; do
 	clean "SIGKILL before $stage"
 	start_again a-$stage
 	xsa_stop_agent
-	clean "the start after the SIGKILL before $stage"
+	# What this start leaves is checked with the cancel below.
 
 	say "--- cancel before $stage"
 	xsa_start_agent /tmp/hold.ini
@@ -60,7 +60,7 @@ for stage in construct init store-vm store-domain watches refresh devices; do
 	check_eq "its error" "$(xs $XSA_ROOT/task/c-$stage/error)" "$stage: cancelled by task x-$stage"
 	check_eq "VM state" "$(xs $XSA_ROOT/vm/cv/state)" halted
 	xsa_stop_agent
-	clean "cancel before $stage"
+	clean "cancel before $stage (and the start before it)"
 	# The next round's start, held at the next stage, starts the VM again
 	# after this cancel; the last cancel gets a full start below.
 done
