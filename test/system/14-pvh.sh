@@ -66,6 +66,16 @@ check_domain() {
 	pass "the guest booted as PVH"
 	console_has $vm "ACPI: APIC 0x00000000FC00" || fail "the guest did not find the MADT"
 	pass "the guest read the agent's ACPI tables (MADT)"
+	# Seen once under heavy load: the first boot triple-faulted early in
+	# the guest kernel (Xen: "d8v0 Triple fault - invoking HVM shutdown
+	# action 1", i.e. reason reboot) and on_reboot=restart started it
+	# again, which booted.  Say so loudly, and follow the VM's domain.
+	now=$(xs $XSA_ROOT/vm/$vm/domid)
+	if [ "$now" != "$domid" ]; then
+		say "NOTE: domain $domid was restarted as $now ($(xs $XSA_ROOT/vm/$vm/last_action))"
+		xl dmesg | grep -i "triple fault" | tail -n 3
+		domid=$now
+	fi
 }
 
 
