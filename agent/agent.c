@@ -45,43 +45,45 @@ void agent_put(struct agent *a, const char *rel, const char *val)
 
 /* ---- VM records ---------------------------------------------------------- */
 
+void agent_put_vm(struct agent *a, const struct vm *vm, const char *key,
+		  const char *val)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "vm/%s/%s", vm->name, key);
+	agent_put(a, rel, val);
+}
+
 void agent_publish_vm(struct agent *a, struct vm *vm)
 {
-	char rel[128], uuid[37], val[32];
+	char uuid[37], val[32];
 
 	if (!vm->published) {
 		const struct vm_conf *c = &vm->conf;
 
-		snprintf(rel, sizeof(rel), "vm/%s/file", vm->name);
-		agent_put(a, rel, vm->file);
-		snprintf(rel, sizeof(rel), "vm/%s/error", vm->name);
-		agent_put(a, rel, vm->valid ? NULL : vm->error);
+		agent_put_vm(a, vm, "file", vm->file);
+		agent_put_vm(a, vm, "error", vm->valid ? NULL : vm->error);
 		if (vm->valid) {
 			conf_format_uuid(c->uuid, uuid);
-			snprintf(rel, sizeof(rel), "vm/%s/uuid", vm->name);
-			agent_put(a, rel, uuid);
-			snprintf(rel, sizeof(rel), "vm/%s/type", vm->name);
-			agent_put(a, rel, conf_vm_types[c->type]);
-			snprintf(rel, sizeof(rel), "vm/%s/memory", vm->name);
+			agent_put_vm(a, vm, "uuid", uuid);
+			agent_put_vm(a, vm, "type", conf_vm_types[c->type]);
 			snprintf(val, sizeof(val), "%lld", c->memory);
-			agent_put(a, rel, val);
-			snprintf(rel, sizeof(rel), "vm/%s/vcpus", vm->name);
+			agent_put_vm(a, vm, "memory", val);
 			snprintf(val, sizeof(val), "%lld", c->vcpus);
-			agent_put(a, rel, val);
+			agent_put_vm(a, vm, "vcpus", val);
 		}
 		vm->published = true;
 		vm->pub_state = -1;
 		vm->pub_domid = -2;
 	}
 	if (vm->pub_state != (int)vm->state) {
-		snprintf(rel, sizeof(rel), "vm/%s/state", vm->name);
-		agent_put(a, rel, vm->valid ? vm_state_names[vm->state] : "invalid");
+		agent_put_vm(a, vm, "state",
+			     vm->valid ? vm_state_names[vm->state] : "invalid");
 		vm->pub_state = (int)vm->state;
 	}
 	if (vm->pub_domid != vm->domid) {
-		snprintf(rel, sizeof(rel), "vm/%s/domid", vm->name);
 		snprintf(val, sizeof(val), "%d", vm->domid);
-		agent_put(a, rel, vm->domid >= 0 ? val : "");
+		agent_put_vm(a, vm, "domid", vm->domid >= 0 ? val : "");
 		vm->pub_domid = vm->domid;
 	}
 }
@@ -439,14 +441,10 @@ static void agent_prune_due(void *arg)
 static void task_record(struct agent *a, const char *id, const char *key,
 			char *buf, size_t n)
 {
-	char p[600], *v = NULL;
-	struct agent_err err;
+	char p[600];
 
 	snprintf(p, sizeof(p), "%s/task/%s/%s", a->conf.control_root, id, key);
-	buf[0] = '\0';
-	if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == 0)
-		snprintf(buf, n, "%s", v);
-	free(v);
+	store_read_str(a->store, STORE_NOTX, p, buf, n);
 }
 
 /* Task records an earlier run left: finished ones are pruned like ours

@@ -66,5 +66,8 @@ void agent_publish_vm(struct agent *a, struct vm *vm);
  * failing, on error: for bookkeeping whose failure must not change a
  * request's outcome. */
 void agent_put(struct agent *a, const char *rel, const char *val);
+/* <root>/vm/<name>/<key> = val, or removed when val is NULL. */
+void agent_put_vm(struct agent *a, const struct vm *vm, const char *key,
+		  const char *val);
 
 #endif

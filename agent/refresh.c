@@ -15,15 +15,6 @@
 
 #define FIGURES_MAX_INTERVAL 3600
 
-static void vm_put(struct agent *a, const struct vm *vm, const char *key,
-		   const char *val)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "vm/%s/%s", vm->name, key);
-	agent_put(a, rel, val);
-}
-
 static const char *const figure_keys[] = { "uptime", "cputime", "memory_kb",
 					   "vcpus_online" };
 #define NFIGURES (sizeof(figure_keys) / sizeof(figure_keys[0]))
@@ -33,7 +24,7 @@ static void figures_clear(struct agent *a, struct vm *vm)
 	if (!vm->figures)
 		return;
 	for (unsigned i = 0; i < NFIGURES; i++)
-		vm_put(a, vm, figure_keys[i], NULL);
+		agent_put_vm(a, vm, figure_keys[i], NULL);
 	vm->figures = false;
 }
 
@@ -86,7 +77,7 @@ void refresh_end_domain(struct agent *a, struct vm *vm, const char *reason,
 	vm->ndevs = 0;
 	if (domtree_remove(a->store, vm->domid, uuid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
-	vm_put(a, vm, "last_shutdown_reason", vm->last_shutdown);
+	agent_put_vm(a, vm, "last_shutdown_reason", vm->last_shutdown);
 	figures_clear(a, vm);
 	vm->domid = -1;
 	vm->state = VM_HALTED;
@@ -153,9 +144,9 @@ static void domain_shut_down(struct agent *a, struct vm *vm,
 		vm->state = d->shutdown_reason == HV_SD_CRASH ||
 			    d->shutdown_reason == HV_SD_WATCHDOG ?
 			    VM_CRASHED : VM_SHUTDOWN;
-		vm_put(a, vm, "last_shutdown_reason", reason);
+		agent_put_vm(a, vm, "last_shutdown_reason", reason);
 		snprintf(note, sizeof(note), "preserved (%s)", reason);
-		vm_put(a, vm, "last_action", note);
+		agent_put_vm(a, vm, "last_action", note);
 		log_info("%s: domain %u shut down (%s): preserved", vm->name,
 			 d->domid, reason);
 		return;
@@ -166,7 +157,7 @@ static void domain_shut_down(struct agent *a, struct vm *vm,
 			snprintf(note, sizeof(note), "not restarted: the agent is stopping");
 		} else if (restart_allowed(a, vm, note, sizeof(note))) {
 			snprintf(note, sizeof(note), "restarted (%s)", reason);
-			vm_put(a, vm, "last_action", note);
+			agent_put_vm(a, vm, "last_action", note);
 			ops_restart(a, vm, reason);
 			return;
 		}
@@ -174,7 +165,7 @@ static void domain_shut_down(struct agent *a, struct vm *vm,
 	} else {
 		snprintf(note, sizeof(note), "destroyed (%s)", reason);
 	}
-	vm_put(a, vm, "last_action", note);
+	agent_put_vm(a, vm, "last_action", note);
 }
 
 /* ---- an interrupted start ------------------------------------------------- */
@@ -194,7 +185,7 @@ static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 	if (domid >= 0)
 		refresh_recover_devices(a, vm, (unsigned)domid);
 	refresh_end_domain(a, vm, "rolled back", d != NULL);
-	vm_put(a, vm, "last_action", "start interrupted by agent restart; rolled back");
+	agent_put_vm(a, vm, "last_action", "start interrupted by agent restart; rolled back");
 	/* A second domain with the UUID (the task named another one) goes
 	 * with the next refresh: it is not adopted while this one dies. */
 }
@@ -280,7 +271,7 @@ static void put_figures(struct agent *a, struct vm *vm,
 			snprintf(val, sizeof(val), "%llu.%03llu", ms / 1000, ms % 1000);
 		else
 			snprintf(val, sizeof(val), "%llu", v[i]);
-		vm_put(a, vm, figure_keys[i], val);
+		agent_put_vm(a, vm, figure_keys[i], val);
 	}
 	vm->figures = true;
 }
@@ -362,7 +353,7 @@ static void refresh_once(struct agent *a, bool figures)
 		} else if (!d) {
 			if (vm->domid >= 0) {
 				refresh_end_domain(a, vm, "destroyed", false);
-				vm_put(a, vm, "last_action", "domain vanished");
+				agent_put_vm(a, vm, "last_action", "domain vanished");
 				if (vm->busy)
 					ops_domain_ended(a, vm->busy, "destroyed");
 			}

@@ -406,14 +406,10 @@ static void dev_publish(struct agent *a, struct start *st, const struct dev *d,
 static void be_read(struct agent *a, const struct dev *d, const char *key,
 		    char *buf, size_t n)
 {
-	char p[200], *v = NULL;
-	struct agent_err e;
+	char p[200];
 
 	snprintf(p, sizeof(p), "%s/%s", d->be, key);
-	buf[0] = '\0';
-	if (store_read(a->store, STORE_NOTX, p, &v, NULL, &e) == 0)
-		snprintf(buf, n, "%s", v);
-	free(v);
+	store_read_str(a->store, STORE_NOTX, p, buf, n);
 }
 
 static void devices_fail(struct agent *a, struct start *st, const struct dev *d,

@@ -110,6 +110,18 @@ int store_read(struct store *s, store_tx tx, const char *path, char **val_r,
 	return 0;
 }
 
+void store_read_str(struct store *s, store_tx tx, const char *path, char *buf,
+		    size_t n)
+{
+	struct agent_err err;
+	char *v = NULL;
+
+	buf[0] = '\0';
+	if (store_read(s, tx, path, &v, NULL, &err) == 0)
+		snprintf(buf, n, "%s", v);
+	free(v);
+}
+
 int store_write(struct store *s, store_tx tx, const char *path,
 		const char *val, struct agent_err *err)
 {

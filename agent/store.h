@@ -44,6 +44,10 @@ int store_tx_end(struct store *s, store_tx tx, bool abort,
  * the node is absent. */
 int store_read(struct store *s, store_tx tx, const char *path, char **val_r,
 	       size_t *len_r, struct agent_err *err);
+/* The node's value into buf, cut at n - 1 bytes and at the first NUL; ""
+ * when it is absent or cannot be read (for readers that treat both alike). */
+void store_read_str(struct store *s, store_tx tx, const char *path, char *buf,
+		    size_t n);
 int store_write(struct store *s, store_tx tx, const char *path,
 		const char *val, struct agent_err *err);
 int store_writef(struct store *s, store_tx tx, const char *path,
