@@ -391,6 +391,30 @@ static void agent_intake(struct agent *a, const char *path)
 	free(names);
 }
 
+/* ~/control/shutdown of a VM's domain changed.  The domain's shutdown is
+ * what counts (the refresh acts on it); this only notes, once per request,
+ * that the guest took it: its kernel clears the node when it does.  The node
+ * is the guest's to write, as often as it likes and with what it likes, so
+ * its value is never logged. */
+static void shutdown_event(struct agent *a, const char *vm_name,
+			   const char *path)
+{
+	struct vm *vm = vm_lookup(&a->vms, vm_name, NULL);
+	struct agent_err err;
+	char *val = NULL;
+	int rc;
+
+	if (!vm || vm->intent == VM_INTENT_NONE || vm->intent_taken)
+		return;
+	rc = store_read(a->store, STORE_NOTX, path, &val, NULL, &err);
+	if (rc == -ENOENT || (rc == 0 && !*val)) {
+		log_info("%s: the guest took the %s request", vm->name,
+			 vm->intent == VM_INTENT_REBOOT ? "reboot" : "poweroff");
+		vm->intent_taken = true;
+	}
+	free(val);
+}
+
 static void agent_store_ready(void *arg, int fd, short revents)
 {
 	struct agent *a = arg;
@@ -410,16 +434,7 @@ static void agent_store_ready(void *arg, int fd, short revents)
 		} else if (!strcmp(token, TOKEN_FIGURES)) {
 			refresh_figures_requests(a);
 		} else if (!strncmp(token, TOKEN_SHUTDOWN, strlen(TOKEN_SHUTDOWN))) {
-			char *val = NULL;
-			struct agent_err err;
-
-			/* The domain's shutdown is what counts (the refresh);
-			 * this only notes the request and the guest's answer. */
-			if (store_read(a->store, STORE_NOTX, path, &val, NULL, &err) == 0 &&
-			    *val)
-				log_info("%s: shutdown requested: %s",
-					 token + strlen(TOKEN_SHUTDOWN), val);
-			free(val);
+			shutdown_event(a, token + strlen(TOKEN_SHUTDOWN), path);
 		}
 		free(path);
 		free(token);

@@ -130,6 +130,7 @@ static void shutdown_begin(struct agent *a, struct task *t, struct vm *vm)
 	t->wait = w;
 	vm->busy = t;
 	vm->intent = reboot ? VM_INTENT_REBOOT : VM_INTENT_STOP;
+	vm->intent_taken = false;
 	task_progress(a, t, "shutdown", 0);
 	loop_timer_init(&w->timer, ops_timeout, w);
 	loop_timer_arm(a->loop, &w->timer,
@@ -231,6 +232,13 @@ void ops_run(struct agent *a, struct task *t)
 	switch (t->req.op) {
 	case REQ_STOP:
 	case REQ_REBOOT:
+		if (vm->state == VM_PAUSED) {
+			/* A paused guest cannot see control/shutdown: waiting
+			 * would only end in a destroy after the timeout. */
+			ops_fail(a, t, NULL, EINVAL, "lookup: %s is paused and cannot "
+				 "shut down; unpause or destroy it", vm->name);
+			return;
+		}
 		vm->busy = t;
 		shutdown_begin(a, t, vm);
 		return;

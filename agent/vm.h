@@ -41,6 +41,7 @@ struct vm {
 	/* What the agent asked of the domain: a stop ends as halted, a reboot
 	 * restarts, whatever reason the domain gives when it shuts down. */
 	enum { VM_INTENT_NONE, VM_INTENT_STOP, VM_INTENT_REBOOT } intent;
+	bool intent_taken;	/* the guest cleared control/shutdown (logged) */
 	uint64_t restarts[8];	/* monotonic ms of the latest restarts, a ring */
 	unsigned nrestarts;	/* restarts recorded (the ring holds the last 8) */
 	long long start_time;	/* wall clock seconds the domain was started */

@@ -45,9 +45,27 @@ check_eq "unpause of a running VM" "$(xs $XSA_ROOT/task/lc-e7/error)" "lookup: l
 req lc-p1 "pause l1" done
 check_eq "VM state after pause" "$(vm_state l1)" paused
 check_match "xl sees it paused" "$(xl list l1 | awk 'NR == 2 { print $5 }')" "*p*"
+req lc-ep "stop l1" failed
+check_eq "stop of a paused VM" "$(xs $XSA_ROOT/task/lc-ep/error)" \
+	"lookup: l1 is paused and cannot shut down; unpause or destroy it"
+check_eq "VM still paused after the refused stop" "$(vm_state l1)" paused
 req lc-p2 "unpause l1" done
 check_eq "VM state after unpause" "$(vm_state l1)" running
 wait_until 60 console_has l1 XSAGENT-GUEST-IDLE || fail "l1 did not boot"
+
+say "--- the guest's control/shutdown is untrusted: never logged"
+# Written as the guest could (it owns the node): junk, a control character,
+# many times.  Linux ignores values it does not know; the agent must not
+# echo any of them into its log.
+i=0
+while [ $i -lt 20 ]; do
+	xenstore-write /local/domain/$d1/control/shutdown "$(printf 'junk-%d\033[2J' $i)"
+	i=$((i + 1))
+done
+xenstore-write /local/domain/$d1/control/shutdown ""
+sleep 1
+grep -q 'junk-' "$XSA_LOG" && fail "the guest's control/shutdown value was logged"
+pass "20 junk values in control/shutdown: none in the log"
 
 say "--- figures, only while asked"
 check_eq "no uptime unless asked" "$(xs $XSA_ROOT/vm/l1/uptime)" ""
@@ -98,6 +116,8 @@ req lc-st1 "stop l1" done
 check_eq "stop result" "$(xs $XSA_ROOT/task/lc-st1/result)" "shut down (poweroff)"
 check_eq "VM state" "$(vm_state l1)" halted
 check_eq "last shutdown reason" "$(xs $XSA_ROOT/vm/l1/last_shutdown_reason)" poweroff
+check_eq "the guest's taking of it, logged once" \
+	"$(grep -c 'l1: the guest took the poweroff request' "$XSA_LOG")" 1
 
 say "--- destroy"
 req lc-s2 "start l1" done
