@@ -567,6 +567,13 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	    (rc = store_set_perms(a->store, STORE_NOTX, a->conf.control_root,
 				  dom0_only, 1, err)) < 0)
 		return rc;
+	if (agent_load_vms(a, &a->vms) < 0)
+		log_warn("%s: some VM files are invalid; they cannot be started",
+			 a->conf.vm_dir);
+	/* Of the old records only the restart guard's is kept. */
+	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
+		if (vm->valid)
+			refresh_guard_load(a, vm);
 	agent_path(a, "vm", p, sizeof(p));
 	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
 		return rc;
@@ -576,9 +583,6 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	agent_path(a, "request", p, sizeof(p));
 	if ((rc = store_mkdir(a->store, STORE_NOTX, p, err)) < 0)
 		return rc;
-	if (agent_load_vms(a, &a->vms) < 0)
-		log_warn("%s: some VM files are invalid; they cannot be started",
-			 a->conf.vm_dir);
 	/* Tasks first: a start they say was in flight is rolled back by the
 	 * refresh rather than its domain adopted. */
 	agent_adopt_tasks(a);

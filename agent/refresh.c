@@ -8,9 +8,11 @@
 #include "dev.h"
 #include "domtree.h"
 #include "log.h"
+#include "loop.h"
 #include "ops.h"
 #include "refresh.h"
 #include "request.h"
+#include "store.h"
 #include "task.h"
 
 #define FIGURES_MAX_INTERVAL 3600
@@ -84,13 +86,59 @@ void refresh_end_domain(struct agent *a, struct vm *vm, const char *reason,
 	vm->intent = VM_INTENT_NONE;
 }
 
+/* The guard's record outlives the agent: <root>/vm/<name>/restarts holds
+ * the CLOCK_MONOTONIC ms of the latest restarts, oldest first.  That clock
+ * is the machine's, so an agent started again in the same boot reads them
+ * in its own time base (a dom0 reboot takes xenstore with it).  Without
+ * this an agent that dies while a guest reboots in a loop would start
+ * counting again. */
+#define GUARD_RING (sizeof(((struct vm *)0)->restarts) / sizeof(uint64_t))
+
+static void guard_save(struct agent *a, const struct vm *vm)
+{
+	char val[GUARD_RING * 21 + 1];
+	size_t len = 0;
+	unsigned first = vm->nrestarts > GUARD_RING ? vm->nrestarts - GUARD_RING : 0;
+
+	val[0] = '\0';
+	for (unsigned i = first; i < vm->nrestarts; i++)
+		len += (size_t)snprintf(val + len, sizeof(val) - len, "%s%llu",
+					len ? " " : "",
+					(unsigned long long)vm->restarts[i % GUARD_RING]);
+	agent_put_vm(a, vm, "restarts", val);
+}
+
+void refresh_guard_load(struct agent *a, struct vm *vm)
+{
+	char p[600], val[GUARD_RING * 21 + 1], *s = val, *end;
+	uint64_t now = loop_now_ms();
+
+	snprintf(p, sizeof(p), "%s/vm/%s/restarts", a->conf.control_root,
+		 vm->name);
+	store_read_str(a->store, STORE_NOTX, p, val, sizeof(val));
+	vm->nrestarts = 0;
+	while (*s) {
+		unsigned long long ms;
+
+		errno = 0;
+		ms = strtoull(s, &end, 10);
+		/* Anything but a past time is ignored: the node is ours, but
+		 * a stale or hand-edited one must not block a restart. */
+		if (end == s || errno || (*end && *end != ' '))
+			break;
+		if (ms <= now)
+			vm->restarts[vm->nrestarts++ % GUARD_RING] = ms;
+		s = *end ? end + 1 : end;
+	}
+}
+
 /* The restart guard: at most restart_limit restarts within
  * restart_window seconds.  Records this restart when it is allowed. */
 static bool restart_allowed(struct agent *a, struct vm *vm, char *why,
 			    size_t n)
 {
 	uint64_t now = loop_now_ms(), window = a->conf.restart_window * 1000;
-	unsigned recent = 0, ring = sizeof(vm->restarts) / sizeof(vm->restarts[0]);
+	unsigned recent = 0, ring = GUARD_RING;
 
 	for (unsigned i = 0; i < ring && i < vm->nrestarts; i++)
 		recent += vm->restarts[i] + window > now;
@@ -101,6 +149,7 @@ static bool restart_allowed(struct agent *a, struct vm *vm, char *why,
 		return false;
 	}
 	vm->restarts[vm->nrestarts++ % ring] = now;
+	guard_save(a, vm);
 	return true;
 }
 

@@ -32,5 +32,8 @@ void refresh_figures(struct agent *a);
 /* Rebuild the device list of a domain the agent did not start in this
  * run (adopted, or left by an interrupted start). */
 void refresh_recover_devices(struct agent *a, struct vm *vm, unsigned domid);
+/* Read the restart guard's record an earlier run of the agent left under
+ * <root>/vm/<name>/restarts (before that tree is rebuilt). */
+void refresh_guard_load(struct agent *a, struct vm *vm);
 
 #endif
