@@ -58,6 +58,43 @@ par_ms=$(sed -n -e 's/^xsagent\[\([0-9.]*\)\] info: task par[1-4]: start p[1-4] 
 	awk 'NR == 1 || $1 < lo { lo = $1 } $1 > hi { hi = $1 } END { printf "%d\n", (hi - lo) * 1000 }')
 say "four starts, agent time: one after another $seq_ms ms, at once $par_ms ms (ratio $(awk "BEGIN { printf \"%.2f\", $par_ms / $seq_ms }"))"
 say "four starts, as this shell saw them: one after another $((seq_cs * 10)) ms (with the destroys), at once $((par_cs * 10)) ms"
+say "--- four clients at once, 25 requests each, while the four guests boot"
+# Each client pauses and unpauses its own VM five times without waiting
+# (tasks on one VM run in request order, so every one must succeed) and
+# writes refresh requests and bad ones between them.  The intake runs each
+# request through a transaction that the others' writes can conflict with.
+client() { # K
+	j=1
+	while [ $j -le 5 ]; do
+		xsa_request "cc$1-$j-p" "pause p$1"
+		xsa_request "cc$1-$j-r" "refresh"
+		xsa_request "cc$1-$j-u" "unpause p$1"
+		xsa_request "cc$1-$j-e" "explode p$1"
+		xsa_request "cc$1-$j-s" "stop nosuch"
+		j=$((j + 1))
+	done
+}
+pids=
+for k in 1 2 3 4; do client $k & pids="$pids $!"; done
+wait $pids	# not a bare wait: the agent is a child of this shell too
+all_ended() {
+	for k in 1 2 3 4; do for j in 1 2 3 4 5; do for x in p r u e s; do
+		task_ended "cc$k-$j-$x" || return 1
+	done; done; done
+}
+wait_until 120 all_ended || fail "not every client request ended"
+bad=$(for k in 1 2 3 4; do for j in 1 2 3 4 5; do
+	for x in p r u; do [ "$(xs $XSA_ROOT/task/cc$k-$j-$x/state)" = done ] ||
+		echo "cc$k-$j-$x: $(xs $XSA_ROOT/task/cc$k-$j-$x/state) $(xs $XSA_ROOT/task/cc$k-$j-$x/error)"; done
+	for x in e s; do [ "$(xs $XSA_ROOT/task/cc$k-$j-$x/state)" = failed ] ||
+		echo "cc$k-$j-$x: $(xs $XSA_ROOT/task/cc$k-$j-$x/state)"; done
+done; done)
+check_eq "100 requests from 4 clients: pause/unpause/refresh done, bad ones failed" "$bad" ""
+check_eq "no request left unconsumed" "$(xenstore-list $XSA_ROOT/request 2>/dev/null)" ""
+check_eq "error of a bad one" "$(xs $XSA_ROOT/task/cc3-4-e/error)" "request: unknown operation 'explode'"
+for i in 1 2 3 4; do check_eq "p$i state after its 5 pauses and unpauses" "$(xs $XSA_ROOT/vm/p$i/state)" running; done
+check_eq "xl sees none paused" "$(xl list | awk 'NR > 1 && $1 ~ /^p[1-4]$/ && $5 ~ /p/' | wc -l)" 0
+
 destroy_all par
 xl sched-credit2 -d 0 -w 256
 xsa_stop_agent
