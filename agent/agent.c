@@ -54,6 +54,16 @@ void agent_put_vm(struct agent *a, const struct vm *vm, const char *key,
 	agent_put(a, rel, val);
 }
 
+void agent_get_vm(struct agent *a, const struct vm *vm, const char *key,
+		  char *buf, size_t n)
+{
+	char rel[128], p[512];
+
+	snprintf(rel, sizeof(rel), "vm/%s/%s", vm->name, key);
+	agent_path(a, rel, p, sizeof(p));
+	store_read_str(a->store, STORE_NOTX, p, buf, n);
+}
+
 void agent_publish_vm(struct agent *a, struct vm *vm)
 {
 	char uuid[37], val[32];

@@ -69,5 +69,8 @@ void agent_put(struct agent *a, const char *rel, const char *val);
 /* <root>/vm/<name>/<key> = val, or removed when val is NULL. */
 void agent_put_vm(struct agent *a, const struct vm *vm, const char *key,
 		  const char *val);
+/* <root>/vm/<name>/<key> into buf ("" when absent). */
+void agent_get_vm(struct agent *a, const struct vm *vm, const char *key,
+		  char *buf, size_t n);
 
 #endif

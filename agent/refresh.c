@@ -12,7 +12,6 @@
 #include "ops.h"
 #include "refresh.h"
 #include "request.h"
-#include "store.h"
 #include "task.h"
 
 #define FIGURES_MAX_INTERVAL 3600
@@ -47,15 +46,13 @@ void refresh_recover_devices(struct agent *a, struct vm *vm, unsigned domid)
 	 * the backend's nodes are gone. */
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		struct dev *d = &vm->devs[i];
-		char p[200], *v = NULL;
+		char p[200];
 
 		d->phase = DEV_CONNECTED;
 		if (d->kind != DEV_VBD)
 			continue;
 		snprintf(p, sizeof(p), "%s/node", d->be);
-		if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == 0)
-			snprintf(d->node, sizeof(d->node), "%s", v);
-		free(v);
+		store_read_str(a->store, STORE_NOTX, p, d->node, sizeof(d->node));
 	}
 }
 
@@ -110,12 +107,10 @@ static void guard_save(struct agent *a, const struct vm *vm)
 
 void refresh_guard_load(struct agent *a, struct vm *vm)
 {
-	char p[600], val[GUARD_RING * 21 + 1], *s = val, *end;
+	char val[GUARD_RING * 21 + 1], *s = val, *end;
 	uint64_t now = loop_now_ms();
 
-	snprintf(p, sizeof(p), "%s/vm/%s/restarts", a->conf.control_root,
-		 vm->name);
-	store_read_str(a->store, STORE_NOTX, p, val, sizeof(val));
+	agent_get_vm(a, vm, "restarts", val, sizeof(val));
 	vm->nrestarts = 0;
 	while (*s) {
 		unsigned long long ms;
@@ -330,7 +325,7 @@ static void put_figures(struct agent *a, struct vm *vm,
 static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 {
 	struct agent_err err;
-	char p[96], uuid[37], *v = NULL;
+	char p[96], uuid[37], v[24];
 
 	log_info("%s: adopting running domain %u", vm->name, d->domid);
 	vm->domid = (int)d->domid;
@@ -338,10 +333,8 @@ static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 	refresh_recover_devices(a, vm, d->domid);
 	conf_format_uuid(vm->conf.uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s/start_time", uuid);
-	vm->start_time = 0;
-	if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == 0)
-		vm->start_time = atoll(v);
-	free(v);
+	store_read_str(a->store, STORE_NOTX, p, v, sizeof(v));
+	vm->start_time = atoll(v);
 }
 
 static void refresh_once(struct agent *a, bool figures);
