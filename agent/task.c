@@ -77,7 +77,11 @@ void task_end(struct agent *a, struct task *t, const struct agent_err *err,
 	if (times)
 		task_put(a, t, "time", "%s", times);
 	task_put(a, t, "state", "%s", task_state_names[t->state]);
-	task_prune(a);
+	/* Pruning now could free t itself (an older task ending last past
+	 * task_max), and every caller still holds t -- and the tasks beside
+	 * it -- when this returns: prune from the loop instead, where nobody
+	 * holds a task. */
+	loop_timer_arm(a->loop, &a->prune, loop_now_ms());
 }
 
 static void task_remove(struct agent *a, struct task **link)

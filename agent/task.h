@@ -48,7 +48,8 @@ void task_put(struct agent *a, struct task *t, const char *key,
 void task_progress(struct agent *a, struct task *t, const char *stage,
 		   unsigned progress);
 /* End the task: done (err NULL) or failed with err's message, which is
- * logged and published here, once.  times is the "time" line. */
+ * logged and published here, once.  times is the "time" line.  t stays
+ * valid until the loop runs again (the prune runs from a timer). */
 void task_end(struct agent *a, struct task *t, const struct agent_err *err,
 	      const char *times);
 /* Remove finished tasks past retention or beyond task_max; rearm the
