@@ -218,9 +218,20 @@ static void domain_shut_down(struct agent *a, struct vm *vm,
  * made, whatever stage it reached.  d is a domain with the VM's UUID, or
  * NULL; the task record may name a domid whose domain is gone already but
  * whose nodes are left. */
-static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
+static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d,
+		     const struct hv_dominfo *doms, unsigned n)
 {
 	int domid = d ? (int)d->domid : vm->rollback_domid;
+
+	/* The recorded domain is gone and its domid is another VM's now:
+	 * its nodes are that domain's, not ours to remove. */
+	for (unsigned i = 0; !d && domid >= 0 && i < n; i++)
+		if ((int)doms[i].domid == domid) {
+			log_warn("%s: task %s named domain %d, which is another "
+				 "VM's now: left alone", vm->name,
+				 vm->rollback_task, domid);
+			domid = -1;
+		}
 
 	log_warn("%s: rolling back the start of task %s (interrupted by agent "
 		 "restart; domain %d)", vm->name, vm->rollback_task, domid);
@@ -230,8 +241,10 @@ static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 		refresh_recover_devices(a, vm, (unsigned)domid);
 	refresh_end_domain(a, vm, "rolled back", d != NULL);
 	agent_put_vm(a, vm, "last_action", "start interrupted by agent restart; rolled back");
-	/* A second domain with the UUID (the task named another one) goes
-	 * with the next refresh: it is not adopted while this one dies. */
+	/* A domain with the UUID that the record did not name (the VM was
+	 * running when the interrupted task was asked for) is adopted by
+	 * another pass. */
+	a->refresh_again = true;
 }
 
 /* ---- domains the agent does not manage ------------------------------------ */
@@ -386,12 +399,15 @@ static void refresh_once(struct agent *a, bool figures)
 		/* A start in progress owns its VM and its domain. */
 		if (!vm->valid || (vm->busy && vm->busy->start))
 			continue;
+		/* A rollback undoes only the domain its task record named. */
+		int want = vm->rollback ? vm->rollback_domid : vm->domid;
+
 		for (unsigned i = 0; i < n; i++)
 			if (!memcmp(doms[i].handle, vm->conf.uuid, 16) &&
-			    (vm->domid < 0 || (int)doms[i].domid == vm->domid))
+			    (want < 0 || (int)doms[i].domid == want))
 				d = &doms[i];
 		if (vm->rollback) {
-			rollback(a, vm, d);
+			rollback(a, vm, d, doms, n);
 		} else if (!d) {
 			if (vm->domid >= 0) {
 				refresh_end_domain(a, vm, "destroyed", false);
