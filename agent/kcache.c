@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,21 +19,35 @@ static uint64_t path_hash(const char *s)
 	return h;
 }
 
+/* Ours alone: of kind type, owned by this user, writable by nobody else. */
+static bool trusted(const struct stat *st, mode_t type)
+{
+	return (st->st_mode & S_IFMT) == type && st->st_uid == geteuid() &&
+	       !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 void kcache_lookup(const char *dir, const char *kernel, char *use, size_t un,
 		   char *fill, size_t fn)
 {
-	struct stat st;
+	struct stat st, dst, est;
 	char entry[1100];
 
 	snprintf(use, un, "%s", kernel);
 	fill[0] = '\0';
 	if (!*dir || stat(kernel, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
+	/* The builder loads whatever the entry holds into a guest: a cache
+	 * directory someone else could write to is not used at all (a
+	 * missing one is made, 0700, when an entry is written). */
+	if (lstat(dir, &dst) == 0 && !trusted(&dst, S_IFDIR))
+		return;
 	snprintf(entry, sizeof(entry), "%s/%016llx-%lld-%lld.%09ld-%llu.elf", dir,
 		 (unsigned long long)path_hash(kernel), (long long)st.st_size,
 		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
 		 (unsigned long long)st.st_ino);
-	if (access(entry, R_OK) == 0)
+	/* Only an entry this user wrote: a regular file, not a link, that no
+	 * one else may write.  Anything else by that name is replaced. */
+	if (lstat(entry, &est) == 0 && trusted(&est, S_IFREG))
 		snprintf(use, un, "%s", entry);
 	else
 		snprintf(fill, fn, "%s", entry);

@@ -44,6 +44,28 @@ int main(void)
 	kcache_lookup(cache, kernel, use, sizeof(use), fill2, sizeof(fill2));
 	ok(!strcmp(use, fill) && !*fill2, "second lookup loads the entry");
 
+	/* An entry anyone could have written is not loaded but replaced. */
+	chmod(fill, 0666);
+	kcache_lookup(cache, kernel, use, sizeof(use), fill2, sizeof(fill2));
+	ok(!strcmp(use, kernel) && !strcmp(fill2, fill),
+	   "a world-writable entry is not loaded, and is refilled");
+	chmod(fill, 0644);
+	snprintf(other, sizeof(other), "%s.real", fill);
+	rename(fill, other);
+	ok(symlink(other, fill) == 0, "entry replaced by a symlink");
+	kcache_lookup(cache, kernel, use, sizeof(use), fill2, sizeof(fill2));
+	ok(!strcmp(use, kernel) && !strcmp(fill2, fill),
+	   "a symlinked entry is not loaded");
+	unlink(fill);
+	rename(other, fill);
+	chmod(cache, 0777);
+	kcache_lookup(cache, kernel, use, sizeof(use), fill2, sizeof(fill2));
+	ok(!strcmp(use, kernel) && !*fill2,
+	   "a world-writable cache directory is neither used nor filled");
+	chmod(cache, 0700);
+	kcache_lookup(cache, kernel, use, sizeof(use), fill2, sizeof(fill2));
+	ok(!strcmp(use, fill), "the entry is loaded again once trusted");
+
 	/* A changed kernel (new mtime) gets a new entry; filling it prunes the
 	 * old one but not another kernel's entry. */
 	snprintf(stale, sizeof(stale), "%s", fill);
