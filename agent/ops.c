@@ -112,7 +112,7 @@ static void shutdown_begin(struct agent *a, struct task *t, struct vm *vm)
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		ops_fail(a, t, NULL, ENOMEM, "%s: out of memory", "shutdown");
+		ops_fail(a, t, vm, ENOMEM, "%s: out of memory", "shutdown");
 		return;
 	}
 	/* The guest's kernel watches this node, acts, and clears it. */
@@ -121,7 +121,7 @@ static void shutdown_begin(struct agent *a, struct task *t, struct vm *vm)
 			&err) < 0) {
 		free(w);
 		err_prefix(&err, "shutdown: ");
-		ops_finish(a, t, NULL, &err);
+		ops_finish(a, t, vm, &err);	/* frees vm->busy, set by ops_run */
 		return;
 	}
 	w->a = a;
