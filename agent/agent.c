@@ -255,10 +255,13 @@ static void agent_reject(struct agent *a, const char *id, const char *why)
 }
 
 /* Consume request <id> exactly once: in one transaction the request is read
- * and removed and the task record is created.  A conflict runs it again. */
-static void agent_consume(struct agent *a, const char *id)
+ * and removed and the task record is created.  A conflict runs it again, a
+ * few times at once; past that (many clients writing at the same instant)
+ * the intake retries from a timer, since the request's watch will not fire
+ * again.  Returns -EAGAIN when the request is still waiting for that. */
+static int agent_consume(struct agent *a, const char *id)
 {
-	char p[512], tp[512];
+	char *p = NULL, tp[CONF_ROOT_MAX + REQUEST_ID_MAX + 32];
 	struct request req = { 0 };
 	struct agent_err err, perr;
 	bool valid_id = request_valid_id(id), exists, parsed = false, now = false;
@@ -267,18 +270,24 @@ static void agent_consume(struct agent *a, const char *id)
 	/* A request that comes while the agent stops is left for its next
 	 * run, which takes every request waiting. */
 	if (a->stopping)
-		return;
-	agent_path(a, "request/", p, sizeof(p));
-	strncat(p, id, sizeof(p) - strlen(p) - 1);
+		return 0;
+	if (asprintf(&p, "%s/request/%s", a->conf.control_root, id) < 0) {
+		log_error("request: out of memory");
+		return -EAGAIN;
+	}
 	exists = valid_id && task_find(a, id);
 	/* Our own removal fires this watch again: a plain read tells that the
 	 * request is gone without a transaction (one request, not three). */
 	{
 		char *v = NULL;
 
-		if (store_read(a->store, STORE_NOTX, p, &v, NULL, &err) == -ENOENT)
-			return;
+		rc = store_read(a->store, STORE_NOTX, p, &v, NULL, &err);
 		free(v);
+		if (rc == -ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		rc = -EAGAIN;
 	}
 	for (int i = 0; i < INTAKE_TX_TRIES && rc == -EAGAIN; i++) {
 		char *val = NULL;
@@ -291,30 +300,37 @@ static void agent_consume(struct agent *a, const char *id)
 		if (rc == -ENOENT) {
 			/* Already consumed: this event was our own removal. */
 			store_tx_end(a->store, tx, true, &err);
-			return;
+			rc = 0;
+			goto out;
 		}
 		if (rc == 0)
 			rc = store_rm(a->store, tx, p, &err);
 		if (rc == 0 && valid_id && !exists) {
 			err_clear(&perr);
 			parsed = request_parse(val, len, &req, &perr) == 0;
-			/* Recorded as running when it can run at once. */
-			now = parsed && !a->stopping &&
-			      vm_free_for(a, request_on_vm(req.op) ?
-					  vm_lookup(&a->vms, req.arg, NULL) : NULL, NULL);
-			snprintf(tp, sizeof(tp), "%s/task/%s/", a->conf.control_root, id);
-			size_t base = strlen(tp);
+			/* Recorded as running when it can run at once (a start
+			 * only of a VM that is halted: one refused is no start
+			 * in flight). */
+			struct vm *rv = parsed && request_on_vm(req.op) ?
+					vm_lookup(&a->vms, req.arg, NULL) : NULL;
 
-			strcpy(tp + base, "op");
+			now = parsed && !a->stopping && vm_free_for(a, rv, NULL) &&
+			      (req.op != REQ_START ||
+			       (rv && rv->valid && rv->state == VM_HALTED));
+			int base = snprintf(tp, sizeof(tp), "%s/task/%s/",
+					    a->conf.control_root, id);
+			size_t room = sizeof(tp) - (size_t)base;
+
+			snprintf(tp + base, room, "op");
 			rc = store_write(a->store, tx, tp,
 					 parsed ? request_op_names[req.op] : "", &err);
 			if (!rc) {
-				strcpy(tp + base, "vm");
+				snprintf(tp + base, room, "vm");
 				rc = store_write(a->store, tx, tp, parsed ? req.arg : "",
 						 &err);
 			}
 			if (!rc) {
-				strcpy(tp + base, "state");
+				snprintf(tp + base, room, "state");
 				rc = store_write(a->store, tx, tp,
 						 !parsed ? "failed" : now ? "running" : "queued",
 						 &err);
@@ -323,7 +339,7 @@ static void agent_consume(struct agent *a, const char *id)
 				char msg[300];
 
 				snprintf(msg, sizeof(msg), "request: %s", perr.msg);
-				strcpy(tp + base, "error");
+				snprintf(tp + base, room, "error");
 				rc = store_write(a->store, tx, tp, msg, &err);
 			}
 		}
@@ -334,23 +350,32 @@ static void agent_consume(struct agent *a, const char *id)
 		}
 		rc = store_tx_end(a->store, tx, false, &err);
 	}
+	if (rc == -EAGAIN)
+		goto out;	/* the retry timer takes it again */
 	if (rc < 0) {
-		log_error("request %s: %s", id, err.msg);
-		return;
+		/* Not a conflict: it would fail again.  Say so, and take the
+		 * request away so that it is not left waiting unseen. */
+		char line[400];
+		struct agent_err rerr;
+
+		snprintf(line, sizeof(line), "not taken: %s", err.msg);
+		agent_reject(a, id, line);
+		store_rm(a->store, STORE_NOTX, p, &rerr);
+		goto out;
 	}
 	if (!valid_id) {
 		agent_reject(a, id, "invalid ID (letters, digits, _ . -; 1-64)");
-		return;
+		goto out;
 	}
 	if (exists) {
 		agent_reject(a, id, "a task with this ID exists; choose another ID");
-		return;
+		goto out;
 	}
 	struct task *t = task_new(a, id, &req);
 
 	if (!t) {
 		log_error("request %s: out of memory", id);
-		return;
+		goto out;
 	}
 	if (!parsed) {
 		/* Recorded as failed in the transaction; keep the record so it
@@ -358,47 +383,88 @@ static void agent_consume(struct agent *a, const char *id)
 		t->state = TASK_FAILED;
 		t->ended_ms = loop_now_ms();
 		log_error("task %s: request: %s", id, perr.msg);
-		task_prune(a);
-		return;
+		loop_timer_arm(a->loop, &a->prune, loop_now_ms());
+		goto out;
 	}
 	t->state = TASK_QUEUED;
 	t->published_running = now;
 	log_info("task %s: %s %s %s", id, request_op_names[req.op], req.arg,
 		 now ? "accepted" : "queued");
 	agent_schedule(a);
+out:
+	free(p);
+	return rc == -EAGAIN ? -EAGAIN : 0;
+}
+
+/* Requests left waiting by conflicts: take every request again, a little
+ * later each time while the contention lasts. */
+static void agent_intake_retry(struct agent *a)
+{
+	if (a->intake_retry.armed)
+		return;
+	a->intake_backoff_ms = a->intake_backoff_ms ?
+			       a->intake_backoff_ms * 2 : 10;
+	if (a->intake_backoff_ms > 1000)
+		a->intake_backoff_ms = 1000;
+	log_debug("request intake: conflicts, again in %u ms",
+		  a->intake_backoff_ms);
+	loop_timer_arm(a->loop, &a->intake_retry,
+		       loop_now_ms() + a->intake_backoff_ms);
 }
 
 static void agent_intake(struct agent *a, const char *path)
 {
-	char base[512], id[REQUEST_ID_MAX + 64];
+	char base[CONF_ROOT_MAX + 16];
 	struct agent_err err;
 	char **names = NULL;
 	unsigned n = 0;
 	size_t bl;
+	int rc = 0;
 
 	agent_path(a, "request", base, sizeof(base));
 	bl = strlen(base);
 	if (strncmp(path, base, bl) || (path[bl] && path[bl] != '/'))
 		return;
 	if (path[bl] == '/') {
-		/* One request: the first component below request/ is its ID. */
-		size_t idl = strcspn(path + bl + 1, "/");
+		/* One request: the first component below request/ is its ID,
+		 * whatever its length (a long one is refused, not cut). */
+		char *id = strndup(path + bl + 1, strcspn(path + bl + 1, "/"));
 
-		if (idl >= sizeof(id))
-			idl = sizeof(id) - 1;
-		memcpy(id, path + bl + 1, idl);
-		id[idl] = '\0';
-		if (idl)
-			agent_consume(a, id);
+		if (!id) {
+			agent_intake_retry(a);
+			return;
+		}
+		if (*id)
+			rc = agent_consume(a, id);
+		free(id);
+		if (rc == -EAGAIN)
+			agent_intake_retry(a);
 		return;
 	}
-	/* The directory itself: at start-up (a new watch fires once) take
-	 * every request waiting there. */
-	if (store_ls(a->store, STORE_NOTX, base, &names, &n, &err) < 0)
+	/* The directory itself: at start-up (a new watch fires once) and on
+	 * a retry, take every request waiting there. */
+	if (store_ls(a->store, STORE_NOTX, base, &names, &n, &err) < 0) {
+		if (err.errnum != ENOENT)
+			agent_intake_retry(a);
 		return;
+	}
 	for (unsigned i = 0; i < n; i++)
-		agent_consume(a, names[i]);
+		if (agent_consume(a, names[i]) == -EAGAIN)
+			rc = -EAGAIN;
 	free(names);
+	if (rc == -EAGAIN)
+		agent_intake_retry(a);
+	else
+		a->intake_backoff_ms = 0;
+}
+
+static void agent_intake_due(void *arg)
+{
+	struct agent *a = arg;
+	char base[CONF_ROOT_MAX + 16];
+
+	agent_path(a, "request", base, sizeof(base));
+	agent_intake(a, base);
 }
 
 /* ~/control/shutdown of a VM's domain changed.  The domain's shutdown is
@@ -472,6 +538,22 @@ static void task_record(struct agent *a, const char *id, const char *key,
 	store_read_str(a->store, STORE_NOTX, p, buf, n);
 }
 
+/* A domid as the agent records it: decimal, below Xen's reserved IDs;
+ * -1 for anything else (absent, or a record a crash cut short). */
+static int parse_domid(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v >= 0x7FF0)
+		return -1;
+	return (int)v;
+}
+
 /* Task records an earlier run left: finished ones are pruned like ours
  * (their age counts from now); one left queued or running was cut short by
  * that run's end.  A start that was running is the in-xenstore marker of
@@ -508,9 +590,14 @@ static void agent_adopt_tasks(struct agent *a)
 		t->state = TASK_FAILED;
 		task_record(a, ids[i], "op", op, sizeof(op));
 		task_record(a, ids[i], "stage", stage, sizeof(stage));
-		start = !strcmp(state, "running") &&
+		/* Only a start that reached construct can have made anything:
+		 * intake records a start running before its lookup, and a
+		 * lookup that refused (the VM already running) must not get
+		 * the VM's healthy domain destroyed. */
+		start = !strcmp(state, "running") && *stage &&
+			strcmp(stage, "shutdown") &&
 			(!strcmp(op, "start") || !strcmp(op, "restart") ||
-			 (!strcmp(op, "reboot") && *stage && strcmp(stage, "shutdown")));
+			 !strcmp(op, "reboot"));
 		snprintf(msg, sizeof(msg), "interrupted by agent restart");
 		if (start) {
 			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
@@ -520,7 +607,11 @@ static void agent_adopt_tasks(struct agent *a)
 				vm->rollback = true;
 				snprintf(vm->rollback_task, sizeof(vm->rollback_task), "%s",
 					 ids[i]);
-				vm->rollback_domid = *domid ? atoi(domid) : -1;
+				/* Only the domain the record names is undone; none
+				 * named (killed between create and record): the
+				 * domain with the VM's UUID, which the lookup saw
+				 * halted, so nobody else's. */
+				vm->rollback_domid = parse_domid(domid);
 				strcat(msg, "; rolled back");
 			} else {
 				strcat(msg, "; its VM is unknown now: nothing rolled back");
@@ -565,6 +656,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 		return err_set(err, -rc, "%s: invalid configuration", conf_path);
 	log_set_level(a->conf.log_level);
 	loop_timer_init(&a->prune, agent_prune_due, a);
+	loop_timer_init(&a->intake_retry, agent_intake_due, a);
 	a->loop = loop_new();
 	if (!a->loop)
 		return err_set(err, ENOMEM, "out of memory");

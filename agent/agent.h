@@ -31,6 +31,8 @@ struct agent {
 	struct vm_list vms;
 	struct task *tasks;		/* oldest first */
 	struct loop_timer prune;
+	struct loop_timer intake_retry;	/* requests a conflict left waiting */
+	unsigned intake_backoff_ms;
 	struct loop_timer figures_timer;
 	unsigned figures_interval;	/* seconds; 0: nobody asks */
 	unsigned *unmanaged;		/* domids listed under <root>/unmanaged */

@@ -498,5 +498,15 @@ int conf_load_agent(const char *path, struct agent_conf *c,
 		rc = r;
 	if (!rc && !strcmp(c->control_root, "/"))
 		conf_diag_add(diag, "%s: control_root must not be /", path), rc = -EINVAL;
+	/* Every node the agent writes is <control_root>/<...> in fixed-size
+	 * path buffers; xenstored takes only these characters in a path. */
+	if (!rc && (strlen(c->control_root) > CONF_ROOT_MAX ||
+		    strspn(c->control_root, "/abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-@.") !=
+		    strlen(c->control_root) || strstr(c->control_root, "//") ||
+		    c->control_root[strlen(c->control_root) - 1] == '/'))
+		conf_diag_add(diag, "%s: control_root: at most %d characters of "
+			      "A-Z a-z 0-9 / _ - @ . (no //, no / at the end)", path, CONF_ROOT_MAX),
+			rc = -EINVAL;
 	return rc;
 }

@@ -143,4 +143,7 @@ void conf_format_uuid(const unsigned char uuid[16], char out[37]);
 int conf_load_agent(const char *path, struct agent_conf *c,
 		    struct conf_diag *diag);
 
+/* The longest control_root: the agent's paths below it fit its buffers. */
+#define CONF_ROOT_MAX 128
+
 #endif
