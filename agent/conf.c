@@ -358,9 +358,10 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 struct parse_ctx {
 	char bad_section[128];	/* header refused: its keys are not reported */
 	FILE *f;
+	char *buf;		/* getline's */
+	size_t bufsz;
 	const char *path;
 	unsigned line;
-	bool overlong;
 	conf_key_fn *fn;
 	void *user;
 	struct conf_diag *diag;
@@ -370,23 +371,27 @@ struct parse_ctx {
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *p = stream;
-	size_t len;
+	ssize_t len;
 
-	if (!fgets(str, num, p->f))
+	/* getline, not fgets: it counts every byte, so a NUL inside a line
+	 * cannot hide the rest of it (whose tail fgets would hand inih as a
+	 * line of its own: a key smuggled past the length check). */
+	len = getline(&p->buf, &p->bufsz, p->f);
+	if (len < 0)
 		return NULL;
 	p->line++;
-	len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n') {
-		int c;
-
-		/* Swallow the rest and report it once, as the line's error. */
-		while ((c = fgetc(p->f)) != EOF && c != '\n')
-			;
+	if (memchr(p->buf, '\0', (size_t)len)) {
+		conf_diag_add(p->diag, "%s:%u: NUL byte in the line", p->path,
+			      p->line);
+		p->rc = -EINVAL;
+		str[0] = '\0';
+	} else if (len > num - 1 || (len == num - 1 && p->buf[len - 1] != '\n')) {
 		conf_diag_add(p->diag, "%s:%u: line longer than %d characters",
 			      p->path, p->line, num - 2);
 		p->rc = -EINVAL;
 		str[0] = '\0';
 	} else {
+		memcpy(str, p->buf, (size_t)len + 1);
 		const char *s = str + strspn(str, " \t");
 		const char *end = strchr(s, ']');
 
@@ -448,6 +453,7 @@ int conf_parse_file(const char *path, conf_key_fn *fn, void *user,
 	ini_max_line = 2048;
 	r = ini_parse_stream(reader, &p, handler, &p);
 	fclose(p.f);
+	free(p.buf);
 	if (r > 0) {
 		/* A syntax error inih found itself (no '=', unclosed '['). */
 		conf_diag_add(diag, "%s:%d: syntax error", path, r);

@@ -114,6 +114,36 @@ int main(void)
 		conf_diag_dispose(&d);
 	}
 
+	{
+		/* A NUL early in a long line: fgets stopped the line at the
+		 * NUL, and the line's tail past 2047 bytes became a line of its
+		 * own with a key in it that -n never saw. */
+		char buf[2600];
+		size_t n = 0;
+		FILE *f;
+		char path[300];
+
+		size_t start = strlen(GOOD_VM);
+
+		n += (size_t)sprintf(buf, "%s", GOOD_VM "cmdline = x");
+		buf[n++] = '\0';
+		while (n - start < 2047)	/* what one fgets of 2048 takes */
+			buf[n++] = 'y';
+		n += (size_t)sprintf(buf + n, "ramdisk = /smuggled\n");
+		snprintf(path, sizeof(path), "%s/nul.ini", dir);
+		f = fopen(path, "w");
+		fwrite(buf, 1, n, f);
+		fclose(f);
+		vm = vm_load_file(path, "/nonexistent", &d);
+		ok(vm && !vm->valid && has(&d, "nul.ini:6: NUL byte in the line"),
+		   "a NUL byte in a line is refused with its line number");
+		ok(vm && strcmp(vm->conf.ramdisk, "/smuggled"),
+		   "and the line's tail is not read as a key");
+		vm_free(vm);
+		conf_diag_dispose(&d);
+		unlink(path);
+	}
+
 	unlink(put("a.ini", ""));
 	unlink(put("b.ini", ""));
 	unlink(put("web1.ini", ""));
