@@ -708,33 +708,71 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	return 0;
 }
 
+/* Does vm hold a domain, or a task working on one? */
+static bool vm_live(const struct vm *vm)
+{
+	return vm->busy || vm->domid >= 0;
+}
+
+/* Among the old VMs, the one the fresh definition nv takes over: the same
+ * name, or else -- a renamed file -- the same UUID as a live one. */
+static struct vm **reload_match(struct vm **head, const struct vm *nv)
+{
+	struct vm **po;
+
+	for (po = head; *po; po = &(*po)->next)
+		if (!strcmp((*po)->name, nv->name))
+			return po;
+	if (!nv->valid)
+		return NULL;
+	for (po = head; *po; po = &(*po)->next)
+		if (vm_live(*po) && (*po)->valid &&
+		    !memcmp((*po)->conf.uuid, nv->conf.uuid, 16))
+			return po;
+	return NULL;
+}
+
+/* SIGHUP: read the VM files again.  A halted VM takes its file as it is
+ * now.  A live one keeps the definition it was started with -- its name,
+ * UUID and devices are what its domain and nodes were made from, so a file
+ * made invalid, given a new UUID or renamed must not strip a running guest
+ * or make it unmanaged -- and takes the new one at its next start. */
 void agent_reload(struct agent *a)
 {
 	struct vm_list fresh = { 0 };
-	struct vm **tail;
+	struct vm *kept = NULL, **ktail = &kept;
 	char rel[128];
 
 	log_info("reloading VM files from %s", a->conf.vm_dir);
 	if (agent_load_vms(a, &fresh) < 0)
 		log_warn("%s: some VM files are invalid", a->conf.vm_dir);
-	/* A VM that is busy or has a domain keeps its runtime state; a busy
-	 * one also keeps its definition until its task ends. */
-	for (struct vm **pn = &fresh.head; *pn; pn = &(*pn)->next) {
-		struct vm *nv = *pn, *old = NULL, **po;
+	for (struct vm **pn = &fresh.head; *pn;) {
+		struct vm *nv = *pn, *old, **po = reload_match(&a->vms.head, nv);
 
-		for (po = &a->vms.head; *po; po = &(*po)->next)
-			if (!strcmp((*po)->name, nv->name)) {
-				old = *po;
-				break;
-			}
-		if (!old)
+		if (!po) {
+			pn = &nv->next;
 			continue;
+		}
+		old = *po;
 		*po = old->next;
 		a->vms.n--;
-		if (old->busy) {
-			old->next = nv->next;
+		if (vm_live(old)) {
+			/* Out of the fresh list, into the old VM's pending
+			 * definition; the old VM goes back in nv's place. */
+			*pn = nv->next;
+			nv->next = NULL;
+			vm_free(old->next_def);
+			old->next_def = nv;
+			if (strcmp(old->name, nv->name) || !nv->valid ||
+			    memcmp(old->conf.uuid, nv->conf.uuid, 16))
+				log_warn("%s: file changed (%s%s); the running "
+					 "domain keeps its definition until it "
+					 "ends", old->name, nv->valid ? "now " : "now invalid",
+					 nv->valid ? nv->name : "");
+			old->next = *pn;
 			*pn = old;
-			vm_free(nv);
+			fresh.n++;
+			pn = &old->next;
 			continue;
 		}
 		nv->state = old->state;
@@ -749,26 +787,38 @@ void agent_reload(struct agent *a)
 		memcpy(nv->last_shutdown, old->last_shutdown,
 		       sizeof(nv->last_shutdown));
 		old->devs = NULL;
+		if (strcmp(old->name, nv->name)) {
+			snprintf(rel, sizeof(rel), "vm/%s", old->name);
+			agent_put(a, rel, NULL);
+		}
 		vm_free(old);
+		pn = &nv->next;
 	}
 	/* What is left of the old list has no file any more. */
-	tail = &fresh.head;
-	while (*tail)
-		tail = &(*tail)->next;
 	for (struct vm *old = a->vms.head, *next; old; old = next) {
 		next = old->next;
-		if (old->busy || old->domid >= 0) {
+		if (vm_live(old)) {
 			log_warn("%s: VM file gone; kept while its domain lives",
 				 old->name);
+			vm_free(old->next_def);
+			old->next_def = NULL;
 			old->next = NULL;
-			*tail = old;
-			tail = &old->next;
-			fresh.n++;
+			*ktail = old;
+			ktail = &old->next;
 			continue;
 		}
 		snprintf(rel, sizeof(rel), "vm/%s", old->name);
 		agent_put(a, rel, NULL);
 		vm_free(old);
+	}
+	if (kept) {
+		struct vm **tail = &fresh.head;
+
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = kept;
+		for (struct vm *k = kept; k; k = k->next)
+			fresh.n++;
 	}
 	a->vms = fresh;
 	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
@@ -776,6 +826,23 @@ void agent_reload(struct agent *a)
 		agent_publish_vm(a, vm);
 	}
 	refresh_run(a);
+}
+
+/* A halted VM about to start takes the definition read while its last
+ * domain lived (agent_reload), renaming its record if the file did. */
+void agent_vm_take_next_def(struct agent *a, struct vm *vm)
+{
+	char old_name[65], rel[128];
+
+	if (!vm->next_def)
+		return;
+	if (vm_take_next_def(vm, old_name)) {
+		snprintf(rel, sizeof(rel), "vm/%s", old_name);
+		agent_put(a, rel, NULL);
+	}
+	log_info("%s: takes its VM file as re-read while it ran", vm->name);
+	vm->published = false;
+	agent_publish_vm(a, vm);
 }
 
 void agent_child_exited(struct agent *a, pid_t pid, int status)

@@ -50,6 +50,7 @@ void agent_dispose(struct agent *a);
 /* SIGTERM: roll back starts in flight, fail the queued tasks. */
 void agent_stop_tasks(struct agent *a);
 void agent_reload(struct agent *a);		/* SIGHUP */
+void agent_vm_take_next_def(struct agent *a, struct vm *vm);
 void agent_child_exited(struct agent *a, pid_t pid, int status);
 /* Called by the pipeline when a task ends: runs the next queued one. */
 void agent_task_ended(struct agent *a, struct task *t);

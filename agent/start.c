@@ -780,6 +780,13 @@ void start_run(struct agent *a, struct task *t)
 	struct vm *vm;
 
 	vm = vm_lookup(&a->vms, t->req.arg, NULL);
+	/* A file renamed while its VM ran is known by the new name once
+	 * that VM, halted now, takes it. */
+	for (struct vm *o = a->vms.head; !vm && o; o = o->next)
+		if (o->next_def && !strcmp(o->next_def->name, t->req.arg))
+			vm = o;
+	if (vm && vm->state == VM_HALTED && !vm->busy)
+		agent_vm_take_next_def(a, vm);
 	if (!vm)
 		err_set(&err, ENOENT, "lookup: no VM named '%s' (by name, "
 			"domid or UUID)", t->req.arg);

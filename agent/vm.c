@@ -223,7 +223,36 @@ void vm_free(struct vm *vm)
 	}
 	free(vm->file);
 	free(vm->error);
+	vm_free(vm->next_def);
 	free(vm);
+}
+
+bool vm_take_next_def(struct vm *vm, char old_name[65])
+{
+	struct vm *nv = vm->next_def, tmp;
+	bool renamed;
+
+	if (!nv)
+		return false;
+	memcpy(old_name, vm->name, 65);
+	renamed = strcmp(vm->name, nv->name) != 0;
+	/* Swap the definition halves; nv then holds the old one, freed. */
+#define SWAP(f) do { memcpy(&tmp.f, &vm->f, sizeof(vm->f)); \
+		     memcpy(&vm->f, &nv->f, sizeof(vm->f)); \
+		     memcpy(&nv->f, &tmp.f, sizeof(vm->f)); } while (0)
+	SWAP(file);
+	SWAP(name);
+	SWAP(valid);
+	SWAP(error);
+	SWAP(conf);
+	SWAP(vif);
+	SWAP(vbd);
+	SWAP(vif_mask);
+	SWAP(vbd_mask);
+#undef SWAP
+	vm->next_def = NULL;
+	vm_free(nv);
+	return renamed;
 }
 
 void vm_list_dispose(struct vm_list *list)

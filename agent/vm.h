@@ -49,6 +49,9 @@ struct vm {
 	bool rollback;		/* an interrupted start left the domain: undo it */
 	char rollback_task[65];
 	int rollback_domid;	/* the domid its task record named, or -1 */
+	/* The file as re-read while the domain lived (a running guest keeps
+	 * the definition it was started with); taken at the next start. */
+	struct vm *next_def;
 };
 
 struct vm_list {
@@ -67,6 +70,10 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
 		struct conf_diag *diag);
 void vm_free(struct vm *vm);
+/* Take vm->next_def's definition (file, name, validity, keys, devices),
+ * keeping vm's runtime state; no-op without one.  Returns true when the
+ * name changed (old_name then holds the one it had). */
+bool vm_take_next_def(struct vm *vm, char old_name[65]);
 void vm_list_dispose(struct vm_list *list);
 
 enum vm_match { VM_BY_NAME, VM_BY_DOMID, VM_BY_UUID };
