@@ -35,12 +35,7 @@ int dev_plan(const struct vm *vm, unsigned domid, const char *script_dir,
 			d->devid = i;
 			snprintf(d->name, sizeof(d->name), "vif %d", i);
 			snprintf(d->script, sizeof(d->script), "%s/%s", script_dir, c->script);
-			if (*c->mac)
-				snprintf(d->mac, sizeof(d->mac), "%s", c->mac);
-			else	/* Xen's OUI, then bytes of the UUID and the index */
-				snprintf(d->mac, sizeof(d->mac), "00:16:3e:%02x:%02x:%02x",
-					 vm->conf.uuid[13] & 0x7f, vm->conf.uuid[14],
-					 (vm->conf.uuid[15] + i) & 0xff);
+			vm_vif_mac(vm, i, d->mac);
 		}
 	}
 	for (int i = 0; i < VM_MAX_DEVS; i++) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -285,6 +286,55 @@ static void vm_invalidate(struct vm *vm, struct conf_diag *diag,
 	}
 }
 
+void vm_vif_mac(const struct vm *vm, int i, char out[18])
+{
+	uint32_t h = 2166136261u;	/* FNV-1a over the whole UUID and i */
+
+	if (*vm->vif[i].mac) {
+		snprintf(out, 18, "%s", vm->vif[i].mac);
+		return;
+	}
+	for (int k = 0; k < 16; k++)
+		h = (h ^ vm->conf.uuid[k]) * 16777619u;
+	h = (h ^ (uint32_t)i) * 16777619u;
+	/* Xen's OUI; the 24 bits left, less the top one (Xen's tools keep
+	 * it clear), from the hash: neighbouring UUIDs no longer collide. */
+	snprintf(out, 18, "00:16:3e:%02x:%02x:%02x", (h >> 16) & 0x7f,
+		 (h >> 8) & 0xff, h & 0xff);
+}
+
+/* Two vifs with one MAC on a bridge steal each other's traffic: a clash
+ * between two VM files, or two vifs of one, makes the file(s) invalid. */
+static bool mac_clash(struct vm *a, struct vm *b, struct conf_diag *diag)
+{
+	char ma[18], mb[18];
+	bool clash = false;
+
+	if (!a->conf.name || !b->conf.name)
+		return false;
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		if (!(a->vif_mask & 1u << i))
+			continue;
+		vm_vif_mac(a, i, ma);
+		for (int j = 0; j < VM_MAX_DEVS; j++) {
+			if (!(b->vif_mask & 1u << j) || (a == b && j <= i))
+				continue;
+			vm_vif_mac(b, j, mb);
+			if (strcasecmp(ma, mb))
+				continue;
+			conf_diag_add(diag, "%s: [vif.%d] MAC %s also used by %s [vif.%d]",
+				      a->file, i, ma, b->file, j);
+			if (a->valid) {
+				a->valid = false;
+				free(a->error);
+				a->error = strdup(diag->lines[diag->n - 1]);
+			}
+			clash = true;
+		}
+	}
+	return clash;
+}
+
 int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
 		struct conf_diag *diag)
 {
@@ -312,9 +362,13 @@ int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
 			rc = -ENOMEM;
 			break;
 		}
-		if (!vm->valid)
+		if (mac_clash(vm, vm, diag) || !vm->valid)
 			rc = -EINVAL;
 		for (struct vm *o = list->head; o; o = o->next) {
+			if (mac_clash(vm, o, diag)) {
+				mac_clash(o, vm, diag);
+				rc = -EINVAL;
+			}
 			if (!strcmp(o->name, vm->name)) {
 				vm_invalidate(vm, diag, "name", o);
 				vm_invalidate(o, diag, "name", vm);

@@ -70,6 +70,9 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 int vm_load_dir(const char *dir, const char *script_dir, struct vm_list *list,
 		struct conf_diag *diag);
 void vm_free(struct vm *vm);
+/* The MAC of [vif.i]: its mac key, else 00:16:3e and 23 bits of a hash of
+ * the VM's UUID and i. */
+void vm_vif_mac(const struct vm *vm, int i, char out[18]);
 /* Take vm->next_def's definition (file, name, validity, keys, devices),
  * keeping vm's runtime state; no-op without one.  Returns true when the
  * name changed (old_name then holds the one it had). */

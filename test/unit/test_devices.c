@@ -98,6 +98,44 @@ int main(void)
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
+	{
+		/* Generated MACs: neighbouring UUIDs (the last byte plus the
+		 * vif index was one byte of the MAC) must not collide; a MAC
+		 * two files use makes both invalid. */
+		char vd[400], m1[18], m2[18];
+		struct vm_list l = { 0 };
+
+		snprintf(vd, sizeof(vd), "%s/vms", dir);
+		mkdir(vd, 0755);
+		put("vms/a.ini", "[vm]\nname = a\nuuid = 00000000-0000-4000-8000-000000000401\n"
+		    "kernel = /k\n[vif.0]\n[vif.1]\n");
+		put("vms/b.ini", "[vm]\nname = b\nuuid = 00000000-0000-4000-8000-000000000402\n"
+		    "kernel = /k\n[vif.0]\n");
+		conf_diag_dispose(&d);
+		ok(vm_load_dir(vd, scripts, &l, &d) == 0 && l.n == 2 &&
+		   l.head->valid && l.head->next->valid,
+		   "neighbouring UUIDs: no generated MAC clash");
+		vm_vif_mac(l.head, 1, m1);
+		vm_vif_mac(l.head->next, 0, m2);
+		ok(strcmp(m1, m2) && !strncmp(m1, "00:16:3e:", 9),
+		   "a [vif.1] %s, b [vif.0] %s", m1, m2);
+		vm_list_dispose(&l);
+		snprintf(text, sizeof(text), "[vm]\nname = b\nuuid = 00000000-0000-4000-"
+			 "8000-000000000402\nkernel = /k\n[vif.0]\nmac = %s\n", m1);
+		put("vms/b.ini", text);
+		conf_diag_dispose(&d);
+		ok(vm_load_dir(vd, scripts, &l, &d) < 0 && l.n == 2 &&
+		   !l.head->valid && !l.head->next->valid,
+		   "a MAC used by two files makes both invalid");
+		ok(has(&d, "b.ini: [vif.0] MAC ") && has(&d, "also used by"),
+		   "and says which");
+		vm_list_dispose(&l);
+		conf_diag_dispose(&d);
+		unlink(put("vms/a.ini", ""));
+		unlink(put("vms/b.ini", ""));
+		rmdir(vd);
+	}
+
 	unlink(put("scripts/block", ""));
 	unlink(put("scripts/vif-bridge", ""));
 	unlink(put("scripts/noexec", ""));
