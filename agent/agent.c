@@ -254,6 +254,15 @@ static void agent_reject(struct agent *a, const char *id, const char *why)
 	agent_put(a, "error", line);
 }
 
+static long long agent_active_tasks(const struct agent *a)
+{
+	long long n = 0;
+
+	for (const struct task *t = a->tasks; t; t = t->next)
+		n += t->state < TASK_DONE;
+	return n;
+}
+
 /* Consume request <id> exactly once: in one transaction the request is read
  * and removed and the task record is created.  A conflict runs it again, a
  * few times at once; past that (many clients writing at the same instant)
@@ -308,6 +317,14 @@ static int agent_consume(struct agent *a, const char *id)
 		if (rc == 0 && valid_id && !exists) {
 			err_clear(&perr);
 			parsed = request_parse(val, len, &req, &perr) == 0;
+			/* Bounded: a client flooding requests gets failures,
+			 * not an agent that grows without end. */
+			if (parsed && agent_active_tasks(a) >= a->conf.queue_max) {
+				err_set(&perr, EAGAIN, "%lld tasks are queued or "
+					"running (queue_max); request it again later",
+					a->conf.queue_max);
+				parsed = false;
+			}
 			/* Recorded as running when it can run at once (a start
 			 * only of a VM that is halted: one refused is no start
 			 * in flight). */
