@@ -555,22 +555,6 @@ static void task_record(struct agent *a, const char *id, const char *key,
 	store_read_str(a->store, STORE_NOTX, p, buf, n);
 }
 
-/* A domid as the agent records it: decimal, below Xen's reserved IDs;
- * -1 for anything else (absent, or a record a crash cut short). */
-static int parse_domid(const char *s)
-{
-	char *end;
-	long v;
-
-	if (!*s || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v <= 0 || v >= 0x7FF0)
-		return -1;
-	return (int)v;
-}
-
 /* Task records an earlier run left: finished ones are pruned like ours
  * (their age counts from now); one left queued or running was cut short by
  * that run's end.  A start that was running is the in-xenstore marker of
@@ -605,6 +589,10 @@ static void agent_adopt_tasks(struct agent *a)
 		if (strcmp(state, "queued") && strcmp(state, "running"))
 			continue;
 		t->state = TASK_FAILED;
+		/* Whatever it was doing to its domain, a domain gone now
+		 * leaves nodes and devices that the reconciliation removes. */
+		task_record(a, ids[i], "domid", domid, sizeof(domid));
+		reconcile_note(&a->reconcile, reconcile_parse_domid(domid));
 		task_record(a, ids[i], "op", op, sizeof(op));
 		task_record(a, ids[i], "stage", stage, sizeof(stage));
 		/* Only a start that reached construct can have made anything:
@@ -618,7 +606,6 @@ static void agent_adopt_tasks(struct agent *a)
 		snprintf(msg, sizeof(msg), "interrupted by agent restart");
 		if (start) {
 			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
-			task_record(a, ids[i], "domid", domid, sizeof(domid));
 			vm = vm_lookup(&a->vms, vmkey, NULL);
 			if (vm && vm->valid) {
 				vm->rollback = true;
@@ -628,7 +615,7 @@ static void agent_adopt_tasks(struct agent *a)
 				 * named (killed between create and record): the
 				 * domain with the VM's UUID, which the lookup saw
 				 * halted, so nobody else's. */
-				vm->rollback_domid = parse_domid(domid);
+				vm->rollback_domid = reconcile_parse_domid(domid);
 				strcat(msg, "; rolled back");
 			} else {
 				strcat(msg, "; its VM is unknown now: nothing rolled back");
@@ -643,6 +630,33 @@ static void agent_adopt_tasks(struct agent *a)
 	}
 	free(ids);
 	task_prune(a);
+}
+
+/* The domids the old VM records name (<root>/vm/<name>/domid), before
+ * those records are rebuilt: the reconciliation's list. */
+static void agent_note_vm_domids(struct agent *a, const char *vmdir)
+{
+	struct agent_err err;
+	char **names = NULL;
+	unsigned n = 0;
+
+	if (store_ls(a->store, STORE_NOTX, vmdir, &names, &n, &err) < 0)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		char p[CONF_ROOT_MAX + 200], v[16];
+
+		if (!conf_valid_name(names[i]))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/domid", vmdir, names[i]);
+		store_read_str(a->store, STORE_NOTX, p, v, sizeof(v));
+		reconcile_note(&a->reconcile, reconcile_parse_domid(v));
+	}
+	free(names);
+}
+
+static void agent_reconcile_teardown(void *arg, struct dev *devs, unsigned n)
+{
+	agent_devices_teardown(arg, "a gone domain", devs, n);
 }
 
 static int agent_load_vms(struct agent *a, struct vm_list *list)
@@ -694,6 +708,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 		if (vm->valid)
 			refresh_guard_load(a, vm);
 	agent_path(a, "vm", p, sizeof(p));
+	agent_note_vm_domids(a, p);
 	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
 		return rc;
 	agent_path(a, "unmanaged", p, sizeof(p));
@@ -706,6 +721,10 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	 * refresh rather than its domain adopted. */
 	agent_adopt_tasks(a);
 	refresh_run(a);
+	/* After the refresh: it adopts live domains and rolls back starts;
+	 * what is left of gone domains the old records name goes now. */
+	reconcile_run(&a->reconcile, a->store, a->hv, a->conf.script_dir,
+		      &a->vms, agent_reconcile_teardown, a);
 	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
 		agent_publish_vm(a, vm);
 	if ((rc = loop_add(a->loop, store_fd(a->store), agent_store_ready, a)) < 0)
@@ -892,6 +911,7 @@ void agent_stop_tasks(struct agent *a)
 void agent_dispose(struct agent *a)
 {
 	task_free_all(a);
+	reconcile_dispose(&a->reconcile);
 	free(a->unmanaged);
 	vm_list_dispose(&a->vms);
 	hv_close(a->hv);

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "loop.h"
+#include "reconcile.h"
 #include "store.h"
 #include "hv.h"
 #include "vm.h"
@@ -43,6 +44,7 @@ struct agent {
 	bool refresh_figures;		/* the pass to come publishes figures */
 	bool store_dead;
 	bool stopping;		/* no new task starts */
+	struct reconcile reconcile;	/* domids old records named (start-up) */
 };
 
 int agent_init(struct agent *a, const char *conf_path, struct agent_err *err);
