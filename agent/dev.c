@@ -90,6 +90,11 @@ static int write_tx(struct store *s, store_tx tx, const struct dev *d,
 
 	snprintf(devid, sizeof(devid), "%d", d->devid);
 	snprintf(fid, sizeof(fid), "%u", domid);
+	/* A backend an earlier domain of this domid left (a kill between two
+	 * lines of its teardown) would hand this one its physical-device,
+	 * node and hotplug-status: `block add` would take its loop device. */
+	if ((rc = store_rm(s, tx, d->be, err)) < 0)
+		return rc;
 	/* Parent directories first, with the owners the drivers expect. */
 	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(d->fe, '/') - d->fe), d->fe);
 	if ((rc = store_mkdir(s, tx, parent, err)) < 0 ||
