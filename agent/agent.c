@@ -607,7 +607,13 @@ static void agent_adopt_tasks(struct agent *a)
 		if (start) {
 			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
 			vm = vm_lookup(&a->vms, vmkey, NULL);
-			if (vm && vm->valid) {
+			if (vm && vm->valid && vm->rollback &&
+			    vm->rollback_domid >= 0) {
+				/* Two records of one VM left running: only one
+				 * can be its latest start; keep the one naming
+				 * a domain (the other's, if gone, is reconciled). */
+				strcat(msg, "; rolled back");
+			} else if (vm && vm->valid) {
 				vm->rollback = true;
 				snprintf(vm->rollback_task, sizeof(vm->rollback_task), "%s",
 					 ids[i]);

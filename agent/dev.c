@@ -121,6 +121,7 @@ static int write_tx(struct store *s, store_tx tx, const struct dev *d,
 	const char *vbd_be[] = { "frontend", d->fe, "frontend-id", fid,
 				 "params", vbd->target, "type", "phy",
 				 "mode", conf_vbd_modes[vbd->mode], "dev", vbd->vdev,
+				 "script", d->script,
 				 "online", "1", "state", "1", NULL };
 	bool is_vif = d->kind == DEV_VIF;
 

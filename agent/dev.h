@@ -7,7 +7,8 @@
  *   /local/domain/0/backend/<kind>/D/<devid>   (n0,rD)  the backend
  *     frontend, frontend-id, online=1, state=1, and
  *       vif: handle, mac, bridge, script
- *       vbd: params, type=phy, mode, dev
+ *       vbd: params, type=phy, mode, dev, script (as libxl: for a remove
+ *            after a restart of the agent, see reconcile.c)
  *
  * The frontend goes first: a backend written before its frontend stays in
  * state 1 for ever.  The hotplug script runs once the backend reached

@@ -215,16 +215,19 @@ static void domain_shut_down(struct agent *a, struct vm *vm,
 /* ---- an interrupted start ------------------------------------------------- */
 
 /* A start was in flight when an earlier run of the agent died: undo what it
- * made, whatever stage it reached.  d is a domain with the VM's UUID, or
- * NULL; the task record may name a domid whose domain is gone already but
- * whose nodes are left. */
+ * made.  d is the domain its record names (or, when the record names none,
+ * one with the VM's UUID that never ran), or NULL.  The domain is destroyed
+ * here; its devices and nodes go with the start-up reconciliation that
+ * follows the refresh (reconcile.c), which removes all a gone domain left
+ * but never what a live domain of the VM still uses. */
 static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d,
 		     const struct hv_dominfo *doms, unsigned n)
 {
 	int domid = d ? (int)d->domid : vm->rollback_domid;
+	struct agent_err err;
 
 	/* The recorded domain is gone and its domid is another VM's now:
-	 * its nodes are that domain's, not ours to remove. */
+	 * nothing of it is ours. */
 	for (unsigned i = 0; !d && domid >= 0 && i < n; i++)
 		if ((int)doms[i].domid == domid) {
 			log_warn("%s: task %s named domain %d, which is another "
@@ -232,14 +235,16 @@ static void rollback(struct agent *a, struct vm *vm, const struct hv_dominfo *d,
 				 vm->rollback_task, domid);
 			domid = -1;
 		}
-
 	log_warn("%s: rolling back the start of task %s (interrupted by agent "
 		 "restart; domain %d)", vm->name, vm->rollback_task, domid);
 	vm->rollback = false;
-	vm->domid = domid;
-	if (domid >= 0)
-		refresh_recover_devices(a, vm, (unsigned)domid);
-	refresh_end_domain(a, vm, "rolled back", d != NULL);
+	if (d && hv_destroy(a->hv, d->domid, &err) < 0)
+		log_error("%s: %s", vm->name, err.msg);
+	reconcile_note(&a->reconcile, domid);
+	snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "rolled back");
+	agent_put_vm(a, vm, "last_shutdown_reason", vm->last_shutdown);
+	vm->domid = -1;
+	vm->state = VM_HALTED;
 	agent_put_vm(a, vm, "last_action", "start interrupted by agent restart; rolled back");
 	/* A domain with the UUID that the record did not name (the VM was
 	 * running when the interrupted task was asked for) is adopted by
@@ -399,12 +404,17 @@ static void refresh_once(struct agent *a, bool figures)
 		/* A start in progress owns its VM and its domain. */
 		if (!vm->valid || (vm->busy && vm->busy->start))
 			continue;
-		/* A rollback undoes only the domain its task record named. */
+		/* A rollback undoes only the domain its task record named; a
+		 * record without one (killed between the create and the
+		 * record, or cut short) only a domain with the VM's UUID that
+		 * never ran: created paused and never unpaused, as no domain
+		 * but an unfinished start's is. */
 		int want = vm->rollback ? vm->rollback_domid : vm->domid;
 
 		for (unsigned i = 0; i < n; i++)
 			if (!memcmp(doms[i].handle, vm->conf.uuid, 16) &&
-			    (want < 0 || (int)doms[i].domid == want))
+			    (want >= 0 ? (int)doms[i].domid == want :
+			     !vm->rollback || (doms[i].paused && !doms[i].cpu_ns)))
 				d = &doms[i];
 		if (vm->rollback) {
 			rollback(a, vm, d, doms, n);
