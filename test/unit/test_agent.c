@@ -1,0 +1,869 @@
+/* The agent's core on the host: the real agent.c, task.c, start.c, ops.c,
+ * refresh.c, dev.c, domtree.c (and the modules below them) linked against
+ * two in-memory doubles, fake_store.c for xenstored and fake_hv.c for Xen,
+ * which cannot run here.  The test writes an agent configuration and VM
+ * files in a temporary directory, calls agent_init, writes requests as a
+ * client would and drives the agent's real poll loop until the records say
+ * the request ended, then checks <root>/task, <root>/vm and the guest's
+ * nodes, and disposes the agent.
+ *
+ * Each case runs in a child process of its own (fork), so that a memory
+ * error ASan or valgrind finds there, or a leak at its exit, fails that
+ * case alone: the child's exit status is a check of its own ("no memory
+ * error, leak or crash"), with the sanitizer's report quoted below it.
+ * The child's checks come back as TAP lines, renumbered here. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "agent.h"
+#include "hv.h"
+#include "loop.h"
+#include "task.h"
+
+/* fake_store.c */
+void fake_store_reset(void);
+int fake_store_write(const char *path, const char *val);
+char *fake_store_read(const char *path);
+int fake_store_exists(const char *path);
+int fake_store_rm(const char *path);
+int fake_store_nchildren(const char *path);
+void fake_store_dump(FILE *f, const char *path);
+void fake_store_fire(const char *path);
+void fake_store_set_tx_conflicts(unsigned n);
+unsigned fake_store_tx_conflicts_left(void);
+unsigned fake_store_nwatches(void);
+unsigned fake_store_open_tx(void);
+unsigned fake_store_introduced(unsigned domid, unsigned long *mfn_r,
+			       unsigned *port_r);
+unsigned long fake_store_calls(void);
+/* fake_hv.c */
+void fake_hv_reset(void);
+void fake_hv_set_free_kb(uint64_t kb);
+void fake_hv_set_build(unsigned domid, unsigned delay_ms, const char *fail);
+int fake_hv_shutdown(unsigned domid, unsigned reason);
+int fake_hv_set_dying(unsigned domid);
+int fake_hv_get(unsigned domid, struct hv_dominfo *info);
+unsigned fake_hv_ndomains(void);
+unsigned fake_hv_ncreated(void);
+unsigned fake_hv_ndestroyed(void);
+unsigned fake_hv_open_handles(void);
+
+#define ROOT "/xsagent"
+#define UUID1 "11111111-1111-4111-8111-111111111111"
+#define UUID2 "22222222-2222-4222-8222-222222222222"
+#define UUID3 "33333333-3333-4333-8333-333333333333"
+#define WAIT_MS 15000	/* bound of one wait (valgrind is slow) */
+#define HOLD_MS 60000	/* a builder that must still run when the test acts */
+
+static char dir[] = "/tmp/xsagent-core-XXXXXX";
+static struct agent ag;
+static struct loop_timer tick;
+static bool ag_up;
+static int case_failed0;	/* tap_failed when the case began */
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+static void put_file(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put_file(const char *name, const char *fmt, ...)
+{
+	char path[400];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		exit(2);
+	}
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+static void make_tree(void)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s/vms", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/scripts", dir);
+	mkdir(p, 0700);
+	put_file("vmlinuz", "not a kernel: the fake builder does not read it\n");
+	put_file("vms/web1.ini", "[vm]\nname = web1\nuuid = " UUID1 "\n"
+		 "memory = 64\nkernel = %s/vmlinuz\n", dir);
+	put_file("vms/web2.ini", "[vm]\nname = web2\nuuid = " UUID2 "\n"
+		 "memory = 64\nkernel = %s/vmlinuz\n", dir);
+	put_file("vms/web3.ini", "[vm]\nname = web3\nuuid = " UUID3 "\n"
+		 "memory = 64\nkernel = %s/vmlinuz\non_poweroff = restart\n", dir);
+	/* No uuid: listed as invalid, a start of it fails saying why. */
+	put_file("vms/broken.ini", "[vm]\nname = broken\nkernel = %s/vmlinuz\n", dir);
+}
+
+/* The agent's configuration for one case: path in a static buffer. */
+static const char *conf(unsigned task_max)
+{
+	static char path[400];
+
+	put_file("agent.ini", "[agent]\ncontrol_root = " ROOT "\n"
+		 "vm_dir = %s/vms\nscript_dir = %s/scripts\nkernel_cache =\n"
+		 "log_level = info\ntask_retention = 3600\ntask_max = %u\n"
+		 "build_timeout = 120\nhotplug_timeout = 5\nshutdown_timeout = 20\n",
+		 dir, dir, task_max);
+	snprintf(path, sizeof(path), "%s/agent.ini", dir);
+	return path;
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+static void tick_fn(void *arg)
+{
+	(void)arg;
+}
+
+/* What main's SIGCHLD handler does: the builders the starts fork. */
+static void reap(void)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (ag_up)
+			agent_child_exited(&ag, pid, st);
+}
+
+/* One round of the agent's loop, at most until deadline (a timer of ours
+ * bounds poll: an idle agent arms none). */
+static void step(uint64_t deadline)
+{
+	uint64_t now = loop_now_ms(), until = now + 20;
+
+	if (until > deadline)
+		until = deadline;
+	loop_timer_init(&tick, tick_fn, NULL);
+	loop_timer_arm(ag.loop, &tick, until);
+	loop_run_once(ag.loop);
+	loop_timer_disarm(ag.loop, &tick);
+	reap();
+}
+
+/* Run the loop until cond holds or ms pass; the value of cond. */
+#define WAIT_FOR(ms, cond)                                              \
+	({                                                              \
+		uint64_t d_ = loop_now_ms() + (ms);                     \
+		while (!(cond) && loop_now_ms() < d_)                   \
+			step(d_);                                       \
+		!!(cond);                                               \
+	})
+
+static void run_for(unsigned ms)
+{
+	uint64_t d = loop_now_ms() + ms;
+
+	while (loop_now_ms() < d)
+		step(d);
+}
+
+/* SIGKILL our children (the builders) and reap them. */
+static void kill_children(void)
+{
+	char path[64];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "r");
+	while (f && fscanf(f, "%d", &pid) == 1)
+		kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+	while (waitpid(-1, NULL, 0) > 0)
+		;
+}
+
+static int agent_up(const char *conf_path)
+{
+	struct agent_err err = { 0 };
+	int rc;
+
+	memset(&ag, 0, sizeof(ag));
+	rc = agent_init(&ag, conf_path, &err);
+	ok(rc == 0, "agent_init%s%s", rc ? ": " : "", rc ? err.msg : "");
+	ag_up = rc == 0;
+	return rc;
+}
+
+/* As main does at SIGTERM: stop the tasks, dispose, then wait for the
+ * builders still running (killed by the rollback). */
+static void agent_down(bool stop)
+{
+	if (stop)
+		agent_stop_tasks(&ag);
+	agent_dispose(&ag);
+	ag_up = false;
+	ok(fake_hv_open_handles() == 0, "agent_dispose closed the hypervisor handle");
+	kill_children();
+	if (tap_failed > case_failed0)
+		fake_store_dump(stdout, "/");
+	fake_store_reset();
+	fake_hv_reset();
+}
+
+/* ---- records --------------------------------------------------------------- */
+
+/* The node's value (a rotating static buffer), NULL when absent.  A path
+ * without a leading '/' is below ROOT. */
+static const char *rec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *rec(const char *fmt, ...)
+{
+	static char bufs[16][1024];
+	static unsigned next;
+	char rel[600], path[700], *v, *buf = bufs[next++ % 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s%s", rel[0] == '/' ? "" : ROOT "/", rel);
+	v = fake_store_read(path);
+	if (!v)
+		return NULL;
+	snprintf(buf, 1024, "%s", v);
+	free(v);
+	return buf;
+}
+
+static bool rec_is(const char *path, const char *want)
+{
+	const char *v = rec("%s", path);
+
+	return v && !strcmp(v, want);
+}
+
+static const char *task_rec(const char *id, const char *key)
+{
+	return rec("task/%s/%s", id, key);
+}
+
+static bool ended(const char *id)
+{
+	const char *s = task_rec(id, "state");
+
+	return s && (!strcmp(s, "done") || !strcmp(s, "failed"));
+}
+
+static bool state_is(const char *id, const char *want)
+{
+	const char *s = task_rec(id, "state");
+
+	return s && !strcmp(s, want);
+}
+
+static bool exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static bool exists(const char *fmt, ...)
+{
+	char rel[600], path[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), "%s%s", rel[0] == '/' ? "" : ROOT "/", rel);
+	return fake_store_exists(path);
+}
+
+static void request(const char *id, const char *val)
+{
+	char path[600];
+
+	snprintf(path, sizeof(path), ROOT "/request/%s", id);
+	if (fake_store_write(path, val) < 0)
+		printf("# cannot write %s\n", path);
+}
+
+/* Write request id and wait for its task to end. */
+static bool request_wait(const char *id, const char *val)
+{
+	request(id, val);
+	return WAIT_FOR(WAIT_MS, ended(id));
+}
+
+/* For messages: a record that may be absent. */
+static const char *nz(const char *s)
+{
+	return s ? s : "(absent)";
+}
+
+static bool contains(const char *s, const char *part)
+{
+	return s && strstr(s, part);
+}
+
+/* ---- cases ----------------------------------------------------------------- */
+
+/* start to done, pause, unpause, stop (the guest powers off), start again,
+ * destroy: the task records, the VM record and the guest's nodes. */
+static void case_start(void)
+{
+	struct hv_dominfo d;
+	unsigned long mfn = 0;
+	unsigned port = 0;
+
+	if (agent_up(conf(200)) < 0)
+		return;
+	is_str(rec("vm/web1/state"), "halted", "web1 listed halted");
+	is_str(rec("vm/web1/uuid"), UUID1, "web1's uuid");
+	is_str(rec("vm/web1/domid"), "", "web1 has no domid");
+	is_str(rec("vm/broken/state"), "invalid", "broken listed invalid");
+	ok(contains(rec("vm/broken/error"), "uuid"), "broken's error names the missing key: %s",
+	   nz(rec("vm/broken/error")));
+	ok(fake_store_nchildren(ROOT "/request") == 0, "request/ exists and is empty");
+
+	ok(request_wait("s1", "start web1"), "start web1 ends");
+	is_str(task_rec("s1", "state"), "done", "start: done");
+	is_str(task_rec("s1", "op"), "start", "start: op");
+	is_str(task_rec("s1", "vm"), "web1", "start: vm");
+	is_str(task_rec("s1", "progress"), "100", "start: progress 100");
+	is_str(task_rec("s1", "stage"), "refresh", "start: last stage refresh (no devices)");
+	is_str(task_rec("s1", "domid"), "1", "start: domid 1");
+	ok(task_rec("s1", "error") == NULL, "start: no error");
+	ok(contains(task_rec("s1", "time"), "construct=") &&
+	   contains(task_rec("s1", "time"), "total="), "start: time line: %s",
+	   nz(task_rec("s1", "time")));
+	ok(!exists("request/s1"), "start: request consumed");
+	is_str(rec("vm/web1/state"), "running", "web1 running");
+	is_str(rec("vm/web1/domid"), "1", "web1 domid 1");
+	is_str(rec("/local/domain/1/name"), "web1", "/local/domain/1/name");
+	is_str(rec("/local/domain/1/vm"), "/vm/" UUID1, "/local/domain/1/vm");
+	is_str(rec("/local/domain/1/memory/target"), "65536", "memory/target in KiB");
+	is_str(rec("/local/domain/1/console/type"), "xenconsoled", "console/type");
+	is_str(rec("/local/domain/1/store/ring-ref"), "65537", "store/ring-ref from the builder");
+	is_str(rec("/local/domain/1/cpu/0/availability"), "online", "cpu/0 online");
+	is_str(rec("/vm/" UUID1 "/name"), "web1", "/vm/<uuid>/name");
+	ok(fake_store_introduced(1, &mfn, &port) == 1 && mfn == 0x10001 && port >= 1,
+	   "domain 1 introduced once (mfn %#lx, port %u)", mfn, port);
+	ok(fake_hv_get(1, &d) && !d.paused, "domain 1 exists, unpaused");
+
+	ok(request_wait("p1", "pause web1"), "pause ends");
+	is_str(task_rec("p1", "state"), "done", "pause: done");
+	is_str(rec("vm/web1/state"), "paused", "web1 paused");
+	ok(fake_hv_get(1, &d) && d.paused, "domain 1 paused");
+	ok(request_wait("p2", "stop web1"), "stop of a paused VM ends");
+	is_str(task_rec("p2", "error"), "lookup: web1 is paused and cannot shut down; "
+	       "unpause or destroy it", "stop of a paused VM refused");
+	ok(request_wait("u1", "unpause web1"), "unpause ends");
+	is_str(task_rec("u1", "state"), "done", "unpause: done");
+	is_str(rec("vm/web1/state"), "running", "web1 running again");
+	ok(fake_hv_get(1, &d) && !d.paused, "domain 1 unpaused");
+
+	request("st1", "stop web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("/local/domain/1/control/shutdown", "poweroff")),
+	   "stop: control/shutdown = poweroff");
+	is_str(task_rec("st1", "state"), "running", "stop: running while the guest shuts down");
+	is_str(task_rec("st1", "stage"), "shutdown", "stop: stage shutdown");
+	fake_hv_shutdown(1, HV_SD_POWEROFF);
+	fake_store_fire("@releaseDomain");
+	ok(WAIT_FOR(WAIT_MS, ended("st1")), "stop ends when the domain shuts down");
+	is_str(task_rec("st1", "state"), "done", "stop: done");
+	is_str(task_rec("st1", "result"), "shut down (poweroff)", "stop: result");
+	is_str(rec("vm/web1/state"), "halted", "web1 halted");
+	is_str(rec("vm/web1/domid"), "", "web1 has no domid");
+	is_str(rec("vm/web1/last_shutdown_reason"), "poweroff", "last_shutdown_reason");
+	ok(!fake_hv_get(1, NULL), "domain 1 destroyed");
+	ok(!exists("/local/domain/1"), "/local/domain/1 removed");
+	ok(!exists("/vm/" UUID1), "/vm/<uuid> removed");
+
+	ok(request_wait("s2", "start web1"), "second start ends");
+	is_str(task_rec("s2", "state"), "done", "second start: done");
+	is_str(rec("vm/web1/domid"), "2", "web1 domid 2 (domids are not reused)");
+	ok(request_wait("s3", "start web1"), "start of a running VM ends");
+	is_str(task_rec("s3", "error"), "lookup: web1 is running as domid 2",
+	       "start of a running VM refused");
+	ok(request_wait("d1", "destroy web1"), "destroy ends");
+	is_str(task_rec("d1", "state"), "done", "destroy: done");
+	is_str(rec("vm/web1/state"), "halted", "web1 halted after destroy");
+	ok(fake_hv_ndomains() == 0, "no domain left");
+	ok(!exists("/local/domain/2"), "/local/domain/2 removed");
+
+	/* on_poweroff = restart: the agent's own task starts web3 again. */
+	ok(request_wait("s4", "start web3"), "start web3 ends");
+	fake_hv_shutdown(3, HV_SD_POWEROFF);
+	fake_store_fire("@releaseDomain");
+	ok(WAIT_FOR(WAIT_MS, rec_is("vm/web3/domid", "4") && rec_is("vm/web3/state", "running")),
+	   "web3 restarted as domid 4 after powering off: %s %s",
+	   nz(rec("vm/web3/state")), nz(rec("vm/web3/domid")));
+	is_str(rec("vm/web3/last_action"), "restarted (poweroff)", "web3 last_action");
+	ok(!fake_hv_get(3, NULL) && fake_hv_get(4, NULL), "domain 3 gone, 4 running");
+	ok(fake_store_open_tx() == 0, "no transaction left open");
+	agent_down(true);
+}
+
+/* Requests that cannot run: each fails with a clear error, or (a bad or
+ * taken ID) is reported in <root>/error; none is left under request/. */
+static void case_bad_requests(void)
+{
+	static const struct {
+		const char *id, *req, *error;
+	} bad[] = {
+		{ "b1", "frobnicate web1", "request: unknown operation 'frobnicate'" },
+		{ "b2", "start", "request: usage: start <VM name, domid or UUID>" },
+		{ "b3", "start nosuch", "lookup: no VM named 'nosuch' (by name, domid or UUID)" },
+		{ "b4", "stop web1", "lookup: web1 is halted" },
+		{ "b5", "cancel nosuch", "cancel: no task 'nosuch'" },
+		{ "b6", "refresh now", "request: refresh takes no argument" },
+		{ "b7", "start web1 web2", "request: too many arguments; usage: start <VM name, domid or UUID>" },
+		{ "b8", "", "request: empty request" },
+		{ "b9", "cancel b9", "cancel: task b9 cannot cancel itself" },
+	};
+
+	if (agent_up(conf(200)) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ok(request_wait(bad[i].id, bad[i].req), "'%s' ends", bad[i].req);
+		is_str(task_rec(bad[i].id, "state"), "failed", "'%s': failed", bad[i].req);
+		is_str(task_rec(bad[i].id, "error"), bad[i].error, "'%s': error", bad[i].req);
+		ok(!exists("request/%s", bad[i].id), "'%s': request removed", bad[i].req);
+	}
+	is_str(task_rec("b1", "op"), "", "an unparsed request has op \"\"");
+	ok(request_wait("b10", "start broken"), "start of an invalid VM ends");
+	ok(contains(task_rec("b10", "error"), "lookup: VM file of broken is invalid: "),
+	   "start of an invalid VM: %s", nz(task_rec("b10", "error")));
+
+	/* An ID that names a task: reported in <root>/error. */
+	request("b1", "refresh");
+	ok(WAIT_FOR(WAIT_MS, !exists("request/b1")), "a taken ID: request removed");
+	is_str(rec("error"), "request 'b1': a task with this ID exists; choose another ID",
+	       "a taken ID: <root>/error");
+	is_str(task_rec("b1", "error"), "request: unknown operation 'frobnicate'",
+	       "a taken ID: the first task's record is untouched");
+	/* '@' is a valid xenstore name but not a valid ID. */
+	request("bad@id", "refresh");
+	ok(WAIT_FOR(WAIT_MS, !exists("request/bad@id")), "an invalid ID: request removed");
+	ok(contains(rec("error"), "request 'bad@id': invalid ID"), "an invalid ID: %s",
+	   nz(rec("error")));
+	ok(!exists("task/bad@id"), "an invalid ID gets no task");
+
+	/* Not enough memory: refused before anything is created. */
+	fake_hv_set_free_kb(10 * 1024);
+	ok(request_wait("m1", "start web2"), "start without the memory ends");
+	is_str(task_rec("m1", "error"), "construct: web2 needs 64 MiB but the host "
+	       "has 10 MiB free", "start without the memory: error");
+	ok(fake_hv_ncreated() == 0, "no domain created");
+	is_str(rec("vm/web2/state"), "halted", "web2 still halted");
+	fake_hv_set_free_kb(8ULL << 20);
+
+	/* The builder fails: everything the start made is undone. */
+	fake_hv_set_build(1, 0, "parse kernel image: no loader found");
+	ok(request_wait("f1", "start web2"), "start whose build fails ends");
+	is_str(task_rec("f1", "error"), "init: parse kernel image: no loader found",
+	       "build failure: error");
+	is_str(task_rec("f1", "stage"), "init", "build failure: stage init");
+	ok(fake_hv_ncreated() == 1 && fake_hv_ndomains() == 0, "the domain was destroyed");
+	ok(!exists("/local/domain/1"), "its /local/domain/1 removed");
+	ok(!exists("/vm/" UUID2), "its /vm/<uuid> removed");
+	is_str(rec("vm/web2/state"), "halted", "web2 halted after the rollback");
+	is_str(rec("vm/web2/domid"), "", "web2 without domid after the rollback");
+	ok(fake_store_nchildren(ROOT "/request") == 0, "nothing left under request/");
+	agent_down(true);
+}
+
+/* cancel: a queued task, then a running start (rolled back). */
+static void case_cancel(void)
+{
+	if (agent_up(conf(200)) < 0)
+		return;
+	fake_hv_set_build(1, HOLD_MS, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 in init (slow builder)");
+	request("q1", "pause web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "pause q1 queued behind s1");
+	ok(request_wait("c1", "cancel q1"), "cancel of the queued task ends");
+	is_str(task_rec("c1", "state"), "done", "cancel c1: done");
+	is_str(task_rec("c1", "result"), "cancelled task q1", "cancel c1: result");
+	is_str(task_rec("q1", "state"), "failed", "q1 failed");
+	is_str(task_rec("q1", "error"), "cancelled by task c1 before it ran", "q1: error");
+	is_str(task_rec("s1", "state"), "running", "s1 still running");
+
+	ok(request_wait("c2", "cancel s1"), "cancel of the running start ends");
+	is_str(task_rec("c2", "result"), "cancelled task s1", "cancel c2: result");
+	is_str(task_rec("s1", "state"), "failed", "s1 failed");
+	is_str(task_rec("s1", "error"), "init: cancelled by task c2", "s1: error");
+	ok(fake_hv_ndomains() == 0, "s1's domain destroyed");
+	ok(!exists("/local/domain/1"), "s1's /local/domain/1 removed");
+	is_str(rec("vm/web1/state"), "halted", "web1 halted");
+	ok(request_wait("c3", "cancel s1"), "cancel of an ended task ends");
+	is_str(task_rec("c3", "error"), "cancel: task s1 has ended already", "c3: error");
+	ok(request_wait("s2", "start web1"), "web1 starts after the rollback");
+	is_str(task_rec("s2", "state"), "done", "s2 done");
+	agent_down(true);
+}
+
+/* task_max finished tasks are kept, the oldest go first. */
+static void case_prune(void)
+{
+	char id[8];
+
+	if (agent_up(conf(2)) < 0)
+		return;
+	for (int i = 1; i <= 4; i++) {
+		snprintf(id, sizeof(id), "r%d", i);
+		ok(request_wait(id, "refresh"), "refresh %s ends", id);
+	}
+	ok(WAIT_FOR(WAIT_MS, fake_store_nchildren(ROOT "/task") == 2),
+	   "task_max=2: two tasks kept (%d)", fake_store_nchildren(ROOT "/task"));
+	ok(!exists("task/r1") && !exists("task/r2"), "r1, r2 pruned");
+	ok(state_is("r3", "done") && state_is("r4", "done"), "r3, r4 kept");
+	request("bad", "nonsense");
+	ok(WAIT_FOR(WAIT_MS, !exists("task/r3")), "a failed request counts: r3 pruned");
+	ok(state_is("r4", "done") && state_is("bad", "failed"), "r4 and the failed one kept");
+	ok(fake_store_nchildren(ROOT "/task") == 2, "still two");
+	agent_down(true);
+}
+
+/* SIGTERM: a start in flight is rolled back, a queued task fails, a stop
+ * waiting for its guest fails; a request coming now is left for the next
+ * run. */
+static void case_stop_tasks(void)
+{
+	if (agent_up(conf(200)) < 0)
+		return;
+	ok(request_wait("s2", "start web2"), "web2 started");
+	request("st2", "stop web2");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/st2/stage", "shutdown")), "stop web2 waiting");
+	fake_hv_set_build(2, HOLD_MS, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 in init");
+	request("q1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "q1 queued");
+	agent_stop_tasks(&ag);
+	is_str(task_rec("s1", "state"), "failed", "in-flight start failed");
+	is_str(task_rec("s1", "error"), "init: interrupted: the agent is stopping",
+	       "in-flight start: error");
+	is_str(task_rec("q1", "state"), "failed", "queued task failed");
+	is_str(task_rec("q1", "error"), "the agent stopped before this task ran; "
+	       "request it again", "queued task: error");
+	is_str(task_rec("st2", "state"), "failed", "waiting stop failed");
+	is_str(task_rec("st2", "error"), "shutdown: interrupted: the agent is stopping",
+	       "waiting stop: error");
+	ok(!fake_hv_get(2, NULL), "the in-flight start's domain destroyed");
+	ok(!exists("/local/domain/2"), "its /local/domain/2 removed");
+	is_str(rec("vm/web1/state"), "halted", "web1 halted");
+	ok(fake_hv_get(1, NULL), "web2's domain left running");
+	request("late", "refresh");
+	run_for(200);
+	ok(exists("request/late") && !exists("task/late"),
+	   "a request written while stopping is left for the next run");
+	agent_down(false);
+}
+
+/* Every request is taken exactly once, or reported: never left under
+ * request/ unseen, whatever the conflicts. */
+static void case_tx_conflicts(void)
+{
+	const char *e;
+
+	if (agent_up(conf(200)) < 0)
+		return;
+	fake_store_set_tx_conflicts(20);
+	request("c1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, ended("c1") || contains(rec("error"), "c1")),
+	   "20 conflicts: the start ends or is reported [regression]");
+	ok(!exists("request/c1"), "20 conflicts: request not left under request/ [regression]");
+	e = rec("error");
+	if (exists("task/c1")) {
+		is_str(task_rec("c1", "state"), "done", "20 conflicts: taken, done");
+		ok(fake_hv_ncreated() == 1, "20 conflicts: taken exactly once (%u domains created)",
+		   fake_hv_ncreated());
+		ok(!contains(e, "c1"), "20 conflicts: taken, not also reported");
+	} else {
+		ok(contains(e, "c1"), "20 conflicts: reported in <root>/error [regression]: %s", e ? e : "(none)");
+		ok(fake_hv_ncreated() == 0, "20 conflicts: not taken, nothing created");
+	}
+	fake_store_set_tx_conflicts(0);
+
+	/* Three requests written at once into a long conflict. */
+	fake_store_set_tx_conflicts(40);
+	request("m1", "refresh");
+	request("m2", "pause web1");
+	request("m3", "refresh");
+	ok(WAIT_FOR(WAIT_MS, ended("m1") && ended("m2") && ended("m3")),
+	   "40 conflicts, three requests: all end [regression]");
+	ok(fake_store_nchildren(ROOT "/request") == 0, "40 conflicts: request/ empty [regression]");
+	is_str(task_rec("m2", "state"), "done", "m2 (pause) done [regression]");
+	is_str(rec("vm/web1/state"), "paused", "web1 paused once [regression]");
+	fake_store_set_tx_conflicts(0);
+	ok(fake_store_open_tx() == 0, "no transaction left open");
+	agent_down(true);
+}
+
+/* A 200-character ID: refused in <root>/error and removed, at start-up
+ * (the directory's listing) and at run time (the watch event). */
+static void case_long_id(void)
+{
+	char a200[201], b200[201], c65[66];
+
+	memset(a200, 'a', 200);
+	a200[200] = '\0';
+	memset(b200, 'b', 200);
+	b200[200] = '\0';
+	memset(c65, 'c', 65);
+	c65[65] = '\0';
+	request(b200, "refresh");
+	if (agent_up(conf(200)) < 0)
+		return;
+	ok(WAIT_FOR(WAIT_MS, !exists("request/%s", b200)),
+	   "200-character ID waiting at start-up: removed");
+	ok(contains(rec("error"), "invalid ID"), "... reported: %s", nz(rec("error")));
+	fake_store_rm(ROOT "/error");
+
+	request(a200, "refresh");
+	ok(WAIT_FOR(WAIT_MS, !exists("request/%s", a200)),
+	   "200-character ID written at run time: removed, not left under request/ [regression]");
+	ok(contains(rec("error"), "request 'aaaa") && contains(rec("error"), "invalid ID"),
+	   "... reported in <root>/error [regression]: %s", nz(rec("error")));
+	fake_store_rm(ROOT "/error");
+
+	request(c65, "refresh");
+	ok(WAIT_FOR(WAIT_MS, !exists("request/%s", c65)), "65-character ID: removed");
+	ok(contains(rec("error"), "invalid ID"), "... reported: %s", nz(rec("error")));
+	ok(fake_store_nchildren(ROOT "/task") <= 0, "no task for any of them");
+	ok(request_wait("ok-after", "refresh") && state_is("ok-after", "done"),
+	   "a good request after them is taken");
+	agent_down(true);
+}
+
+/* The agent killed (no stop) with a start in flight and a VM running, then
+ * started again on the same xenstore and hypervisor: the start is rolled
+ * back, the running domain adopted. */
+static void case_restart(void)
+{
+	if (agent_up(conf(200)) < 0)
+		return;
+	ok(request_wait("s2", "start web2"), "web2 started (domid 1)");
+	fake_hv_set_build(2, HOLD_MS, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 in init");
+	request("q1", "pause web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "q1 queued");
+	/* SIGKILL: nothing is stopped or rolled back, the records stay; the
+	 * builder dies with the agent (PR_SET_PDEATHSIG). */
+	agent_dispose(&ag);
+	ag_up = false;
+	kill_children();
+	if (agent_up(conf(200)) < 0)
+		return;
+	is_str(task_rec("s1", "state"), "failed", "interrupted start: failed");
+	is_str(task_rec("s1", "error"), "interrupted by agent restart; rolled back",
+	       "interrupted start: error");
+	is_str(task_rec("q1", "state"), "failed", "interrupted queued task: failed");
+	is_str(task_rec("q1", "error"), "interrupted by agent restart",
+	       "interrupted queued task: error");
+	ok(!fake_hv_get(2, NULL), "the interrupted start's domain destroyed");
+	ok(!exists("/local/domain/2"), "its /local/domain/2 removed");
+	ok(!exists("/vm/" UUID1), "its /vm/<uuid> removed");
+	is_str(rec("vm/web1/state"), "halted", "web1 halted");
+	is_str(rec("vm/web1/last_action"), "start interrupted by agent restart; rolled back",
+	       "web1 last_action");
+	is_str(rec("vm/web2/state"), "running", "web2 adopted: running");
+	is_str(rec("vm/web2/domid"), "1", "web2 adopted: domid 1");
+	is_str(task_rec("s2", "state"), "done", "the finished start's record kept");
+	ok(request_wait("s3", "start web1"), "web1 starts again");
+	is_str(task_rec("s3", "state"), "done", "s3 done");
+	ok(request_wait("st2", "destroy web2"), "the adopted web2 destroyed");
+	ok(!fake_hv_get(1, NULL) && !exists("/local/domain/1"), "domain 1 and its nodes gone");
+	agent_down(true);
+}
+
+/* task_end() must not free the task its caller holds: task_max=1 and an
+ * older task ending after a newer one (the prune then removes the older
+ * one first).  Before 246bcbb task_end pruned at once: ASan reported
+ * heap-use-after-free in start_end, cancel_run and agent_stop_tasks. */
+static void case_prune_start_end(void)
+{
+	if (agent_up(conf(1)) < 0)
+		return;
+	fake_hv_set_build(1, 2000, NULL);	/* web1, the older start, ends last */
+	request("s1", "start web1");
+	request("s2", "start web2");
+	ok(WAIT_FOR(WAIT_MS, rec_is("vm/web2/state", "running")) &&
+	   rec_is("vm/web1/state", "starting"), "the newer start (web2) ends first");
+	ok(WAIT_FOR(WAIT_MS, rec_is("vm/web1/state", "running") &&
+		    rec_is("vm/web2/state", "running")),
+	   "both starts end, the older last: web1 %s, web2 %s",
+	   nz(rec("vm/web1/state")), nz(rec("vm/web2/state")));
+	ok(WAIT_FOR(WAIT_MS, fake_store_nchildren(ROOT "/task") == 1),
+	   "task_max=1: one task kept (%d)", fake_store_nchildren(ROOT "/task"));
+	agent_down(true);
+}
+
+static void case_prune_cancel(void)
+{
+	if (agent_up(conf(1)) < 0)
+		return;
+	fake_hv_set_build(1, HOLD_MS, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 in init");
+	request("q1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "q1 queued");
+	ok(request_wait("r1", "refresh"), "a newer task (refresh) ended");
+	ok(request_wait("c1", "cancel q1"), "cancel of the older queued task ends");
+	is_str(task_rec("c1", "result"), "cancelled task q1", "cancel: result");
+	ok(request_wait("c2", "cancel s1"), "cancel of the start ends");
+	ok(WAIT_FOR(WAIT_MS, fake_store_nchildren(ROOT "/task") == 1),
+	   "task_max=1: one task kept (%d)", fake_store_nchildren(ROOT "/task"));
+	agent_down(true);
+}
+
+static void case_prune_stop_tasks(void)
+{
+	if (agent_up(conf(1)) < 0)
+		return;
+	ok(request_wait("s1", "start web1"), "web1 started");
+	request("st1", "stop web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/st1/stage", "shutdown")), "stop st1 waiting");
+	request("q1", "pause web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "q1 queued behind it");
+	ok(request_wait("r1", "refresh"), "a newer task (refresh) ended");
+	fake_hv_set_build(2, HOLD_MS, NULL);
+	request("s2", "start web2");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s2/stage", "init")), "start s2 in init");
+	agent_stop_tasks(&ag);
+	ok(!fake_hv_get(2, NULL), "s2's domain rolled back");
+	ok(fake_hv_get(1, NULL), "web1's domain left running");
+	run_for(50);
+	ok(fake_store_nchildren(ROOT "/task") == 1, "task_max=1: one task kept (%d)",
+	   fake_store_nchildren(ROOT "/task"));
+	agent_down(false);
+}
+
+/* ---- running a case in a child --------------------------------------------- */
+
+static void quote_report(const char *path)
+{
+	char line[1024];
+	int shown = 0, in_report = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && shown < 40) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strstr(line, "ERROR: AddressSanitizer") ||
+		    strstr(line, "ERROR: LeakSanitizer") ||
+		    strstr(line, "runtime error:") || strstr(line, "Invalid read") ||
+		    strstr(line, "Invalid write") || strstr(line, "definitely lost"))
+			in_report = 1;
+		if (in_report || strstr(line, "SUMMARY:")) {
+			printf("#     %s\n", line);
+			shown++;
+		}
+	}
+	fclose(f);
+}
+
+static void run_case(const char *name, const char *note, void (*fn)(void))
+{
+	char out[400], err[400], line[2048];
+	int status, failed0 = tap_failed;
+	pid_t pid;
+	FILE *f;
+
+	snprintf(out, sizeof(out), "%s/%s.out", dir, name);
+	snprintf(err, sizeof(err), "%s/%s.err", dir, name);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		ok(0, "%s: fork", name);
+		return;
+	}
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+			_exit(3);
+		close(fo);
+		close(fe);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		alarm(120);
+		case_failed0 = failed0;
+		fn();
+		fflush(stdout);
+		exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	f = fopen(out, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *d;
+		int pass;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!strncmp(line, "ok ", 3) || !strncmp(line, "not ok ", 7)) {
+			pass = line[0] == 'o';
+			d = strstr(line, " - ");
+			printf("%sok %d - %s: %s\n", pass ? "" : "not ", ++tap_n, name,
+			       d ? d + 3 : line);
+			tap_failed += !pass;
+		} else {
+			printf("%s%s\n", line[0] == '#' ? "" : "# ", line);
+		}
+	}
+	if (f)
+		fclose(f);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "%s: no memory error, leak or crash%s", name, note);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		if (WIFSIGNALED(status))
+			printf("#   killed by signal %d%s\n", WTERMSIG(status),
+			       WTERMSIG(status) == SIGALRM ? " (the case hung)" : "");
+		else
+			printf("#   exit %d (1: ASan/UBSan report, 23: LeakSanitizer, "
+			       "99: valgrind errors)\n", WEXITSTATUS(status));
+		quote_report(err);
+		printf("#   agent log and reports: %s\n", err);
+	}
+}
+
+int main(void)
+{
+	static const char *const uaf =
+		" [regression: task_end() pruned and freed the task its caller "
+		"held (use-after-free), fixed in 246bcbb]";
+
+	if (!mkdtemp(dir))
+		return 2;
+	make_tree();
+	run_case("start", "", case_start);
+	run_case("bad-requests", "", case_bad_requests);
+	run_case("cancel", "", case_cancel);
+	run_case("prune", "", case_prune);
+	run_case("stop-tasks", "", case_stop_tasks);
+	run_case("restart", "", case_restart);
+	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
+		 "the request sat unseen; fixed in 5b66712]", case_tx_conflicts);
+	run_case("long-id", " [regression: a long ID was cut and the request "
+		 "left; fixed in 5b66712]", case_long_id);
+	run_case("prune-start-end", uaf, case_prune_start_end);
+	run_case("prune-cancel", uaf, case_prune_cancel);
+	run_case("prune-stop-tasks", uaf, case_prune_stop_tasks);
+	if (!tap_failed) {
+		char cmd[400];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			printf("# could not remove %s\n", dir);
+	} else {
+		printf("# logs kept in %s\n", dir);
+	}
+	return tap_done();
+}
