@@ -318,8 +318,10 @@ static int agent_consume(struct agent *a, const char *id)
 			err_clear(&perr);
 			parsed = request_parse(val, len, &req, &perr) == 0;
 			/* Bounded: a client flooding requests gets failures,
-			 * not an agent that grows without end. */
-			if (parsed && agent_active_tasks(a) >= a->conf.queue_max) {
+			 * not an agent that grows without end.  A cancel is
+			 * always taken: it is how a full queue is emptied. */
+			if (parsed && req.op != REQ_CANCEL &&
+			    agent_active_tasks(a) >= a->conf.queue_max) {
 				err_set(&perr, EAGAIN, "%lld tasks are queued or "
 					"running (queue_max); request it again later",
 					a->conf.queue_max);

@@ -109,6 +109,8 @@ static void make_tree(void)
 }
 
 /* The agent's configuration for one case: path in a static buffer. */
+static unsigned queue_max = 1000;
+
 static const char *conf(unsigned task_max)
 {
 	static char path[400];
@@ -116,8 +118,9 @@ static const char *conf(unsigned task_max)
 	put_file("agent.ini", "[agent]\ncontrol_root = " ROOT "\n"
 		 "vm_dir = %s/vms\nscript_dir = %s/scripts\nkernel_cache =\n"
 		 "log_level = info\ntask_retention = 3600\ntask_max = %u\n"
+		 "queue_max = %u\n"
 		 "build_timeout = 120\nhotplug_timeout = 5\nshutdown_timeout = 20\n",
-		 dir, dir, task_max);
+		 dir, dir, task_max, queue_max);
 	snprintf(path, sizeof(path), "%s/agent.ini", dir);
 	return path;
 }
@@ -506,6 +509,32 @@ static void case_cancel(void)
 	agent_down(true);
 }
 
+/* queue_max tasks queued or running at most: the next request fails at
+ * once with the reason, and is taken when the queue has room again. */
+static void case_queue_max(void)
+{
+	queue_max = 2;
+	if (agent_up(conf(200)) < 0)
+		return;
+	fake_hv_set_build(1, HOLD_MS, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 held in init");
+	request("q1", "pause web1");
+	ok(WAIT_FOR(WAIT_MS, state_is("q1", "queued")), "q1 queued behind s1");
+	ok(request_wait("q2", "pause web1"), "the third request ends at once");
+	is_str(task_rec("q2", "state"), "failed", "q2 failed");
+	ok(contains(task_rec("q2", "error"), "2 tasks are queued or running (queue_max)"),
+	   "q2: error says why (%s)", nz(task_rec("q2", "error")));
+	ok(!exists("request/q2"), "and its request is gone");
+	ok(request_wait("c1", "cancel s1") && state_is("s1", "failed"),
+	   "cancel s1 (the queue has room for it)");
+	ok(WAIT_FOR(WAIT_MS, ended("q1")), "q1 runs and ends");
+	ok(request_wait("r1", "refresh") && state_is("r1", "done"),
+	   "a request after that is taken");
+	queue_max = 1000;
+	agent_down(true);
+}
+
 /* task_max finished tasks are kept, the oldest go first. */
 static void case_prune(void)
 {
@@ -848,6 +877,7 @@ int main(void)
 	run_case("cancel", "", case_cancel);
 	run_case("prune", "", case_prune);
 	run_case("stop-tasks", "", case_stop_tasks);
+	run_case("queue-max", "", case_queue_max);
 	run_case("restart", "", case_restart);
 	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
 		 "the request sat unseen; fixed in 5b66712]", case_tx_conflicts);
