@@ -8,8 +8,25 @@
 # caller's /local/domain/N, or absolute "/local/domain/0/backend/..."),
 # XENBUS_TYPE (vbd|vif), XENBUS_BASE_PATH (backend); the action is $1 (or
 # ACTION when $1 is empty).  Optional knobs: HOTPLUG_DEBUG=1 logs debug lines,
-# HOTPLUG_LOCK_DIR (default /run/xen-hotplug), HOTPLUG_LOCK_TIMEOUT (seconds,
-# default 30), HOTPLUG_LOG (default /var/log/xen/xen-hotplug.log).
+# HOTPLUG_LOCK_DIR (default /run/xen-hotplug), HOTPLUG_LOCK_TIMEOUT (seconds
+# an add or online waits for a lock, default 30; a remove, offline or cleanup
+# waits as long as it takes: giving up would leak what it frees), HOTPLUG_LOG
+# (default /var/log/xen/xen-hotplug.log).
+#
+# Rules the scripts keep, because bash's ERR trap has holes:
+#   - a function that may fail is never called as `f || ...`, `if f` or
+#     `! f` unless every command in it is checked explicitly: inside such a
+#     call bash turns the ERR trap off, so a failure in f would go unseen.
+#     Functions report an expected failure in HP_RC (0 ok, 1 failed) and
+#     return 0; the script exits "$HP_RC".
+#   - logging never fails: once the agent that reads stdout/stderr is gone
+#     (EPIPE, SIGPIPE ignored), log() sends them to /dev/null and keeps
+#     writing the log file; a dead reader must not turn a connected device
+#     into hotplug-status=error.
+#   - nothing is written into a backend that is gone (the toolstack removed
+#     it, e.g. a rollback while this script ran): xenstore-write creates
+#     parents, so writes go through _hp_be_write, which checks the backend
+#     before and after and takes back what it recreated.
 #
 # Why bash rather than POSIX sh: a failure anywhere must end as
 # hotplug-status=error with a message that names the command, and only bash
@@ -44,6 +61,8 @@ HP_DOMID=          # the frontend's domain
 HP_DEVID=          # the device number
 HP_ERROR_PATH=     # where xenbus writes the kernel's errors for this device
 HP_REPORTED=99     # status of a subshell whose failure fatal already reported
+HP_RC=0            # the exit status an action ends with (see the rules above)
+_hp_wout=          # _hp_be_write's error output
 HOTPLUG_ON_FATAL=  # name of a function fatal runs first (undo a half-done add)
 declare -A _hp_lockfd=()
 
@@ -62,7 +81,12 @@ log() {
 	fi
 	msg="$*"
 	msg=${msg//$'\n'/; }
-	printf '%s: %s %s: %s: %s\n' "$HP_NAME" "${HP_ACTION:-?}" "${HP_REL:-${XENBUS_PATH:-?}}" "$level" "$msg" >&2
+	# A failed write here (the reader died: EPIPE) is no failure of the
+	# script: stdout and stderr go to /dev/null from then on.
+	if ! printf '%s: %s %s: %s: %s\n' "$HP_NAME" "${HP_ACTION:-?}" "${HP_REL:-${XENBUS_PATH:-?}}" \
+		"$level" "$msg" >&2 2>/dev/null; then
+		exec >/dev/null 2>&1
+	fi
 	if [ -n "$_hp_logfile" ]; then
 		printf '%(%F %T)T %s[%d]: %s %s: %s: %s\n' -1 "$HP_NAME" "$$" "${HP_ACTION:-?}" \
 			"${HP_REL:-${XENBUS_PATH:-?}}" "$level" "$msg" >>"$_hp_logfile" 2>/dev/null || true
@@ -92,16 +116,39 @@ _hp_fail() {
 	# its backend directory back because a status was written into it.
 	case $HP_ACTION in
 	add | online)
-		if xenstore-exists "$XENBUS_PATH" 2>/dev/null; then
-			xenstore-write "$XENBUS_PATH/hotplug-error" "$msg" \
-				"$XENBUS_PATH/hotplug-status" "$status" 2>/dev/null ||
-				log error "could not write hotplug-status=$status to $XENBUS_PATH"
-		else
-			log warn "backend $XENBUS_PATH is gone: no hotplug-status written"
-		fi
+		_hp_be_write "$XENBUS_PATH/hotplug-error" "$msg" "$XENBUS_PATH/hotplug-status" "$status"
+		case $? in
+		1) log warn "backend $XENBUS_PATH is gone: no hotplug-status written" ;;
+		2) log error "could not write hotplug-status=$status to $XENBUS_PATH: $_hp_wout" ;;
+		esac
 		;;
 	esac
 	_hp_exit 1
+}
+
+# _hp_be_write PATH VAL [PATH VAL]...: write nodes of this backend in one
+# transaction, only while the backend exists (its frontend node is there:
+# only the toolstack writes it); 0 written, 1 the backend is gone (nothing of
+# it left recreated), 2 the write failed (why in _hp_wout).  Every command in
+# it is checked: callers may test its status.
+_hp_be_write() {
+	local frontend=$XENBUS_PATH/frontend
+	_hp_wout=
+	if ! xenstore-exists "$frontend" 2>/dev/null; then
+		return 1
+	fi
+	if ! _hp_wout=$(xenstore-write "$@" 2>&1); then
+		return 2
+	fi
+	# Removed between the check and the write: the write made the backend
+	# directory again, with only our nodes in it.  Take it back (and the
+	# parents it left empty), or blkback/netback would probe a backend
+	# nobody will ever remove.
+	if ! xenstore-exists "$frontend" 2>/dev/null; then
+		xenstore-rm -t "$XENBUS_PATH" 2>/dev/null || true
+		return 1
+	fi
+	return 0
 }
 
 # fatal MSG...: hotplug-error=MSG, hotplug-status=error (add/online only), exit 1
@@ -110,10 +157,15 @@ fatal() { _hp_fail error "$*"; }
 # ebusy MSG...: hotplug-error=MSG, hotplug-status=busy (the resource is in use), exit 1
 ebusy() { _hp_fail busy "$*"; }
 
-# success [PATH VAL]...: write the given nodes and hotplug-status=connected in one transaction
+# success [PATH VAL]...: write the given nodes and hotplug-status=connected in one transaction; fatal (undo hook first) when the backend is gone
 success() {
-	xs_write "$@" "$XENBUS_PATH/hotplug-status" connected
-	log debug "hotplug-status=connected"
+	local rc=0
+	_hp_be_write "$@" "$XENBUS_PATH/hotplug-status" connected || rc=$?
+	case $rc in
+	0) log debug "hotplug-status=connected" ;;
+	1) fatal "backend $XENBUS_PATH was removed meanwhile: not recreated" ;;
+	*) fatal "could not write xenstore node $1: $_hp_wout" ;;
+	esac
 }
 
 # xs_read PATH: print the node's value; fatal if it cannot be read (missing)
@@ -130,17 +182,9 @@ xs_read_default() {
 	xenstore-read "$1" 2>/dev/null || printf '%s\n' "$2"
 }
 
-# xs_write PATH VAL [PATH VAL]...: write the nodes (several: one transaction); fatal on failure
-xs_write() {
-	local out
-	if ! out=$(xenstore-write "$@" 2>&1); then
-		fatal "could not write xenstore node $1${out:+: $out}"
-	fi
-}
-
-# xs_rm [-t] PATH...: remove the nodes (-t: and parents left empty); a node already gone is fine; 1 if one stays
+# xs_rm [-t] PATH...: remove the nodes (-t: and parents left empty); a node already gone is fine; HP_RC=1 if one stays
 xs_rm() {
-	local tidy='' p rc=0
+	local tidy='' p
 	if [ "${1:-}" = -t ]; then
 		tidy=-t
 		shift
@@ -150,40 +194,59 @@ xs_rm() {
 		# A missing node whose parent is missing too fails to remove.
 		if ! xenstore-rm $tidy "$p" 2>/dev/null && xenstore-exists "$p" 2>/dev/null; then
 			log warn "could not remove xenstore node $p"
-			rc=1
+			HP_RC=1
 		fi
 	done
-	return "$rc"
 }
 
-# claim_lock NAME: take the exclusive flock on $HOTPLUG_LOCK_DIR/NAME (blocks, no polling; fatal after the timeout)
+# claim_lock NAME [SECONDS]: take the exclusive flock on $HOTPLUG_LOCK_DIR/NAME
+# (blocks, no polling); with SECONDS fatal after that long, without it wait
+# as long as it takes.  Locks are taken in one order: the backend's own
+# (lock_backend), then the disk's, then "loop-alloc": no two scripts wait for
+# each other in a circle.
 claim_lock() {
-	local name=$1 path=$HOTPLUG_LOCK_DIR/$1 fd tries=0
+	local name=$1 wait=${2:-} path=$HOTPLUG_LOCK_DIR/$1 fd tries=0
 	if [ ! -d "$HOTPLUG_LOCK_DIR" ]; then
 		mkdir -p "$HOTPLUG_LOCK_DIR" || fatal "cannot create the lock directory $HOTPLUG_LOCK_DIR"
 	fi
-	# These scripts never remove a lock file, but Xen's own (locking.sh,
-	# same directory) remove theirs on release: a lock taken on a file
-	# unlinked meanwhile guards nothing, so check that the locked fd is still
-	# the file at $path (test -ef: same inode) and else lock the new file.
-	# Each turn blocks in flock; it only repeats when the file was replaced.
+	# Lock files are removed by their holder (drop_lock, and Xen's own
+	# locking.sh, same directory): a lock taken on a file unlinked meanwhile
+	# guards nothing, so check that the locked fd is still the file at
+	# $path (test -ef: same inode) and else lock the new file.  Each turn
+	# blocks in flock; it only repeats when the file was replaced.
 	while :; do
 		exec {fd}>>"$path" || fatal "cannot open the lock $path"
-		if ! flock -w "$HOTPLUG_LOCK_TIMEOUT" "$fd"; then
+		if ! flock ${wait:+-w "$wait"} "$fd"; then
 			exec {fd}>&-
-			fatal "no lock on $path after $HOTPLUG_LOCK_TIMEOUT s (another hotplug script holds it)"
+			fatal "no lock on $path after $wait s (another hotplug script holds it)"
 		fi
 		if [ ! -e "/proc/self/fd/$fd" ] || [ "/proc/self/fd/$fd" -ef "$path" ]; then
 			break
 		fi
 		exec {fd}>&-
 		tries=$((tries + 1))
-		if [ "$tries" -ge 50 ]; then
+		if [ "$tries" -ge 1000 ]; then
 			fatal "lock file $path keeps being replaced"
 		fi
 	done
 	_hp_lockfd[$name]=$fd
 	log debug "lock $name taken"
+}
+
+# lock_backend [SECONDS]: claim_lock for this backend alone: every script
+# acting on one backend (add, remove, cleanup) runs alone, scripts of
+# different backends side by side
+lock_backend() {
+	claim_lock "be-$HP_TYPE-$HP_DOMID-$HP_DEVID" "$@"
+}
+
+# drop_lock NAME: remove the lock file, then release the lock; for the last
+# script of a backend, so that lock files do not pile up (waiters on the old
+# file see it replaced and lock the new one)
+drop_lock() {
+	[ -n "${_hp_lockfd[$1]:-}" ] || return 0
+	rm -f "$HOTPLUG_LOCK_DIR/$1"
+	release_lock "$1"
 }
 
 # release_lock NAME: drop a lock claim_lock took (exit drops it too)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# TEST_TIMEOUT: 1800
 # 20-hotplug-scripts: xsagent's hotplug scripts (/etc/xsagent/scripts) run as
 # the agent will run them (XENBUS_PATH, XENBUS_TYPE, XENBUS_BASE_PATH, the
 # action as $1, vif=/node= in the environment), against backend nodes made by
@@ -8,7 +9,14 @@
 #   the loop, remove after an abrupt destroy with node= from the environment,
 #   sharing refused as busy (also when two adds race), a missing file, a char
 #   device, a block device used as it is (and never freed), an unexpected
-#   failure turned into hotplug-status=error by the ERR trap.
+#   failure turned into hotplug-status=error by the ERR trap (also inside a
+#   remove), a dead reader of the script's output (EPIPE) is no failure,
+#   an add SIGKILLed right after losetup leaves a record its remove frees
+#   the loop by, an add stopped by SIGTERM there frees it itself, a stale
+#   physical-device of another disk is refused, a backend removed while add
+#   runs is not recreated, a remove waits for a held lock instead of giving
+#   up, and 12 add/remove/cleanup runs of vbds plus 4 of vifs at once leave
+#   nothing behind.
 #   vif-bridge: a real netback vif999.0 (the kernel makes it for the fake
 #   frontend) joins bridge xenbr-t, leaves it, a missing bridge, an
 #   interface already gone.
@@ -74,9 +82,17 @@ leftovers() {
 		$D0/error/backend/vbd/998 $D0/error/backend/vif/999; do
 		xenstore-exists "$_p" 2>/dev/null && echo "xenstore node $_p"
 	done
-	grep -ls 'backend=backend/v.*/99[89]/' "$RECORDS"/* 2>/dev/null | sed 's/^/loop record /'
+	grep -ls 'backend=backend/v.*/9[0-9][0-9]/' "$RECORDS"/* 2>/dev/null | sed 's/^/loop record /'
+	for _i in $MASS_IDS; do
+		for _p in $D0/backend/vbd/$_i $D0/backend/vif/$((_i + 20)) /local/domain/$_i \
+			/local/domain/$((_i + 20)); do
+			xenstore-exists "$_p" 2>/dev/null && echo "xenstore node $_p"
+		done
+	done
+	ls /run/xen-hotplug 2>/dev/null | grep -- '-9[0-9][0-9]-' | sed 's/^/lock file /'
 	return 0
 }
+MASS_IDS="900 901 902 903 904 905 906 907 908 909 910 911"
 holder=
 cleanup() {
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null
@@ -89,7 +105,13 @@ cleanup() {
 		$D0/error/backend/vbd/998 $D0/error/backend/vif/999; do
 		xenstore-rm "$_p" 2>/dev/null
 	done
-	for _r in $(grep -ls 'backend=backend/v.*/99[89]/' "$RECORDS"/* 2>/dev/null); do rm -f "$_r"; done
+	for _i in $MASS_IDS; do
+		for _p in $D0/backend/vbd/$_i $D0/backend/vif/$((_i + 20)) /local/domain/$_i \
+			/local/domain/$((_i + 20)); do
+			xenstore-rm "$_p" 2>/dev/null
+		done
+	done
+	for _r in $(grep -ls 'backend=backend/v.*/9[0-9][0-9]/' "$RECORDS"/* 2>/dev/null); do rm -f "$_r"; done
 	# The kernel deletes vif999.0 with its backend.
 	wait_until 10 test ! -e /sys/class/net/$IF
 	ip link del $BR 2>/dev/null
@@ -235,19 +257,32 @@ check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" error
 check_eq "hotplug-error" "$(xs "$D0/$VBD/hotplug-error")" "disk file $W/nope.img does not exist"
 check_match "stderr" "$(out)" "block: add $VBD: error: disk file $W/nope.img does not exist*"
 
-say "== the lock: held elsewhere, add gives up after HOTPLUG_LOCK_TIMEOUT"
+say "== the lock: held elsewhere, add gives up after HOTPLUG_LOCK_TIMEOUT, remove waits"
 mk_vbd $VBD "$DISK" w
+LOCK=/run/xen-hotplug/be-vbd-999-51712
 mkdir -p /run/xen-hotplug
-(exec 9>>/run/xen-hotplug/block && flock 9 && exec sleep 60) &
+(exec 9>>$LOCK && flock 9 && exec sleep 120) &
 holder=$!
-wait_until 10 sh -c '! flock -n /run/xen-hotplug/block true' || fail "the test could not take the lock"
+wait_until 10 sh -c "! flock -n $LOCK true" || fail "the test could not take the lock"
 block_add $VBD HOTPLUG_LOCK_TIMEOUT=1
+check_eq "block add (lock held) exit status" "$rc" 1
+check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" error
+check_match "hotplug-error" "$(xs "$D0/$VBD/hotplug-error")" "no lock on $LOCK after 1 s*"
+# A remove must not give up: it would leak what it frees.
+env XENBUS_PATH=$VBD XENBUS_TYPE=vbd XENBUS_BASE_PATH=backend HOTPLUG_LOCK_TIMEOUT=1 \
+	"$S/block" remove >"$W/rmwait" 2>&1 &
+rmpid=$!
+sleep 4
+kill -0 $rmpid 2>/dev/null || fail "block remove gave up while the lock was held: $(cat "$W/rmwait")"
+pass "block remove still waits for the lock after 4 s (HOTPLUG_LOCK_TIMEOUT=1)"
 kill $holder
 wait $holder 2>/dev/null
 holder=
-check_eq "block add (lock held) exit status" "$rc" 1
-check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" error
-check_match "hotplug-error" "$(xs "$D0/$VBD/hotplug-error")" "no lock on /run/xen-hotplug/block after 1 s*"
+wait $rmpid
+check_eq "block remove, once the lock is free: exit status" "$?" 0
+sed 's/^/    | /' "$W/rmwait"
+[ -e $LOCK ] && fail "block remove left its lock file $LOCK"
+pass "the backend's lock file went with its remove"
 
 say "== block add: a character device"
 mk_vbd $VBD /dev/null w
@@ -305,6 +340,212 @@ check_eq "block remove exit status" "$rc" 0
 block_remove $VBD2
 check_eq "block remove exit status" "$rc" 0
 check_eq "loop devices on $DISK" "$(loops_on "$DISK")" ""
+
+# Stubs: each directory goes first in PATH for one run; they find the real
+# command by taking their own directory off PATH (as bash's lookup does).
+# ancestors_matching PATTERN: the pids of this process's ancestors whose
+# command line matches (the block script and its subshells).
+mkdir -p "$W/kill9" "$W/term" "$W/xsw" "$W/rm"
+cat >"$W/stub-common" <<'E'
+ancestors_matching() {
+	_p=$PPID
+	while [ "$_p" -gt 1 ]; do
+		tr '\0' ' ' <"/proc/$_p/cmdline" | grep -q -- "$1" && echo "$_p"
+		_p=$(awk '/^PPid:/ { print $2 }' "/proc/$_p/status")
+	done
+}
+E
+# losetup that, once it attached a file, kills the block script (SIGKILL or,
+# as the agent's stop does, SIGTERM) before the script can go on.
+for sig in KILL TERM; do
+	d=$W/kill9
+	[ $sig = TERM ] && d=$W/term
+	cat >"$d/losetup" <<E
+#!/bin/bash
+PATH=\${PATH#$d:}
+. "$W/stub-common"
+losetup "\$@"
+rc=\$?
+if [ "\$rc" = 0 ] && [ -f "\${!#}" ]; then
+	kill -$sig \$(ancestors_matching '/block add')
+fi
+exit \$rc
+E
+	chmod +x "$d/losetup"
+done
+# xenstore-write that removes the backend (as a rollback would) just before
+# the status is written.
+cat >"$W/xsw/xenstore-write" <<E
+#!/bin/bash
+PATH=\${PATH#$W/xsw:}
+case "\$*" in *hotplug-status*) xenstore-rm "\$RM_FIRST" ;; esac
+exec xenstore-write "\$@"
+E
+printf '#!/bin/sh\necho "rm: simulated failure" >&2\nexit 1\n' >"$W/rm/rm"
+chmod +x "$W/xsw/xenstore-write" "$W/rm/rm"
+KDISK=$W/k.img
+dd if=/dev/zero of="$KDISK" bs=1024 count=256 2>/dev/null || fail "dd k.img"
+
+say "== block add SIGKILLed right after losetup: its record lets remove free the loop"
+mk_vbd $VBD "$KDISK" w
+block_add $VBD PATH="$W/kill9:$PATH"
+check_eq "block add (SIGKILLed) exit status" "$rc" 137
+kl=$(loops_on "$KDISK")
+check_match "the loop device it attached" "$kl" "loop[0-9]*"
+check_match "its record, written before losetup" "$(cat "$RECORDS/$kl" 2>/dev/null)" "*backend=$VBD*"
+block_remove $VBD
+check_eq "block remove exit status" "$rc" 0
+check_eq "loop devices on $KDISK after remove" "$(loops_on "$KDISK")" ""
+check_eq "record of $kl" "$(cat "$RECORDS/$kl" 2>/dev/null)" ""
+
+say "== block add stopped by SIGTERM right after losetup: its trap frees the loop"
+mk_vbd $VBD "$KDISK" w
+block_add $VBD PATH="$W/term:$PATH"
+check_eq "block add (SIGTERM) exit status" "$rc" 1
+check_eq "loop devices on $KDISK" "$(loops_on "$KDISK")" ""
+check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" error
+check_eq "loop records of $VBD" "$(grep -ls "backend=$VBD\$" "$RECORDS"/* 2>/dev/null)" ""
+
+say "== block add whose backend is removed before the status is written: nothing recreated"
+mk_vbd $VBD "$KDISK" w
+block_add $VBD PATH="$W/xsw:$PATH" RM_FIRST="$D0/$VBD"
+check_eq "block add (backend removed) exit status" "$rc" 1
+xenstore-exists "$D0/$VBD" 2>/dev/null && fail "block add recreated $D0/$VBD: $(xenstore-ls -f "$D0/$VBD")"
+pass "the removed backend stayed removed"
+check_eq "loop devices on $KDISK" "$(loops_on "$KDISK")" ""
+check_eq "loop records of $VBD" "$(grep -ls "backend=$VBD\$" "$RECORDS"/* 2>/dev/null)" ""
+
+say "== the agent died: writes to its pipe fail (EPIPE), the device still connects"
+mk_vbd $VBD "$KDISK" w
+rm -f "$W/fifo"
+mkfifo "$W/fifo" || fail "mkfifo"
+sh -c 'trap "" PIPE; exec env XENBUS_PATH=$1 XENBUS_TYPE=vbd XENBUS_BASE_PATH=backend "$2" add' \
+	sh "$VBD" "$S/block" >"$W/fifo" 2>&1 &
+bp=$!
+exec 5<"$W/fifo"
+exec 5<&-
+wait $bp
+check_eq "block add (output to a dead pipe) exit status" "$?" 0
+check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" connected
+check_match "$HPLOG still gets the lines" "$(tail -n 3 $HPLOG 2>/dev/null)" "*add $VBD*attached*"
+
+say "== a failure inside remove is not lost (no ERR trap hole)"
+block_remove $VBD PATH="$W/rm:$PATH"
+check_eq "block remove (rm fails) exit status" "$rc" 1
+check_match "its error" "$(out)" "*error: block:*'rm -f *' failed (exit 1)*"
+block_remove $VBD
+check_eq "block remove again: exit status" "$rc" 0
+check_eq "loop devices on $KDISK" "$(loops_on "$KDISK")" ""
+check_eq "loop records of $VBD" "$(grep -ls "backend=$VBD\$" "$RECORDS"/* 2>/dev/null)" ""
+
+say "== a stale physical-device (reused domain ID, another disk): refused"
+mk_vbd $VBD "$KDISK" w
+block_add $VBD
+check_eq "block add exit status" "$rc" 0
+kl=$(loops_on "$KDISK")
+xenstore-write "$D0/$VBD/params" "$W/disk2.img" "$D0/$VBD/hotplug-status" "" || fail "cannot write params"
+block_add $VBD
+check_eq "block add over another disk's physical-device: exit status" "$rc" 1
+check_eq "hotplug-status" "$(xs "$D0/$VBD/hotplug-status")" error
+check_match "hotplug-error" "$(xs "$D0/$VBD/hotplug-error")" "physical-device * is not $W/disk2.img (/dev/$kl is bound to*refusing*"
+check_eq "loop devices on disk2.img" "$(loops_on "$W/disk2.img")" ""
+block_remove $VBD
+check_eq "block remove exit status" "$rc" 0
+check_eq "loop devices on $KDISK after remove" "$(loops_on "$KDISK")" ""
+xenstore-rm "$D0/$VBD"
+
+say "== 12 vbds and 4 vifs at once: add/online, then (nodes first, as the agent) remove/offline"
+for i in $MASS_IDS; do
+	dd if=/dev/zero of="$W/m$i.img" bs=1024 count=64 2>/dev/null || fail "dd m$i.img"
+	mk_vbd backend/vbd/$i/51712 "$W/m$i.img" w
+done
+ip link add $BR type bridge || fail "cannot make bridge $BR"
+ip link set dev $BR up
+MASS_VIFS="920 921 922 923"
+for j in $MASS_VIFS; do
+	fe=/local/domain/$j/device/vif/0
+	be=$D0/backend/vif/$j/0
+	xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 "$fe/state" 1 "$fe/handle" 0 \
+		"$fe/mac" 00:16:3e:00:09:$((j - 900)) || fail "cannot write $fe"
+	xenstore-write "$be/frontend" "$fe" "$be/frontend-id" $j "$be/handle" 0 \
+		"$be/mac" 00:16:3e:00:09:$((j - 900)) "$be/script" "$S/vif-bridge" "$be/bridge" $BR \
+		"$be/type" vif "$be/online" 1 "$be/state" 1 || fail "cannot write $be"
+done
+for j in $MASS_VIFS; do
+	wait_until 30 test -e /sys/class/net/vif$j.0 || fail "netback made no vif$j.0"
+done
+pass "netback made vif920.0 to vif923.0"
+t0=$(now_cs)
+pids=
+for i in $MASS_IDS; do
+	env XENBUS_PATH=backend/vbd/$i/51712 XENBUS_TYPE=vbd XENBUS_BASE_PATH=backend \
+		"$S/block" add >"$W/m$i.add" 2>&1 &
+	pids="$pids $!:$i"
+done
+for j in $MASS_VIFS; do
+	env XENBUS_PATH=backend/vif/$j/0 XENBUS_TYPE=vif XENBUS_BASE_PATH=backend vif=vif$j.0 \
+		"$S/vif-bridge" online >"$W/v$j.on" 2>&1 &
+	pids="$pids $!:v$j"
+done
+bad=
+for pi in $pids; do
+	wait ${pi%%:*} || bad="$bad ${pi#*:}"
+done
+t=$(($(now_cs) - t0))
+say "12 adds and 4 onlines at once took $((t / 100)) s"
+for i in $MASS_IDS; do
+	st=$(xs $D0/backend/vbd/$i/51712/hotplug-status)
+	[ "$st" = connected ] || { bad="$bad $i:$st"; sed "s/^/    $i| /" "$W/m$i.add"; }
+done
+for j in $MASS_VIFS; do
+	st=$(xs $D0/backend/vif/$j/0/hotplug-status)
+	[ "$st" = connected ] || { bad="$bad v$j:$st"; sed "s/^/    v$j| /" "$W/v$j.on"; }
+done
+[ -z "$bad" ] || fail "failed at once:$bad"
+pass "12 block adds and 4 vif-bridge onlines at once all connected"
+nodes=
+for i in $MASS_IDS; do nodes="$nodes $(xs $D0/backend/vbd/$i/51712/node)"; done
+check_eq "distinct loop devices" "$(echo $nodes | tr ' ' '\n' | sort -u | wc -l)" 12
+t0=$(now_cs)
+pids=
+for i in $MASS_IDS; do
+	n=$(xs $D0/backend/vbd/$i/51712/node)
+	xenstore-rm $D0/backend/vbd/$i/51712
+	(env XENBUS_PATH=backend/vbd/$i/51712 XENBUS_TYPE=vbd XENBUS_BASE_PATH=backend node=$n \
+		"$S/block" remove && env XENBUS_PATH=backend/vbd/$i/51712 XENBUS_TYPE=vbd \
+		"$S/xen-hotplug-cleanup") >"$W/m$i.rm" 2>&1 &
+	pids="$pids $!:$i"
+done
+for j in $MASS_VIFS; do
+	(env XENBUS_PATH=backend/vif/$j/0 XENBUS_TYPE=vif vif=vif$j.0 "$S/vif-bridge" offline &&
+		env XENBUS_PATH=backend/vif/$j/0 XENBUS_TYPE=vif "$S/xen-hotplug-cleanup") \
+		>"$W/v$j.off" 2>&1 &
+	pids="$pids $!:v$j"
+done
+bad=
+for pi in $pids; do
+	wait ${pi%%:*} || bad="$bad ${pi#*:}"
+done
+t=$(($(now_cs) - t0))
+say "12 removes and 4 offlines (each with its cleanup) at once took $((t / 100)) s"
+for pi in $bad; do
+	case $pi in v*) sed "s/^/    $pi| /" "$W/$pi.off" ;; *) sed "s/^/    $pi| /" "$W/m$pi.rm" ;; esac
+done
+[ -z "$bad" ] || fail "failed:$bad"
+pass "every remove, offline and cleanup exited 0"
+for i in $MASS_IDS; do
+	[ -z "$(loops_on "$W/m$i.img")" ] || bad="$bad loop-on-m$i.img"
+	xenstore-rm /local/domain/$i 2>/dev/null
+done
+for j in $MASS_VIFS; do
+	wait_until 10 test ! -e /sys/class/net/vif$j.0 || bad="$bad vif$j.0"
+	xenstore-rm /local/domain/$j 2>/dev/null
+done
+ip link del $BR || fail "cannot delete $BR"
+left=$(leftovers | grep -v -e '/99[89]' -e '-99[89]-')
+[ -z "$bad$left" ] || fail "left behind:$bad $left"
+pass "no loop device, vif, node, record or lock file left"
+mk_vbd $VBD "$DISK" w
 
 say "== xen-hotplug-cleanup: a vbd"
 xenstore-write "$FE_VBD/backend" "$D0/$VBD" "$FE_VBD/backend-id" 0 "$FE_VBD/state" 1 \
