@@ -7,6 +7,7 @@
 #include <xenguest.h>
 
 #include "hv.h"
+#include "kcache.h"
 
 const char *const hv_shutdown_names[] = {
 	[HV_SD_POWEROFF] = "poweroff", [HV_SD_REBOOT] = "reboot",
@@ -23,6 +24,7 @@ struct hv_built {
 	struct xc_dom_image *dom;
 	const char *cache_out;
 	bool decompressed;	/* the loader replaced the file's bytes */
+	bool saved;		/* ... and they are in the cache already */
 	/* PVH: what the builder reads while it builds (kept until release). */
 	uint8_t acpi_rsdp[64], acpi_tables[4096];
 	struct e820entry e820[4];
@@ -470,6 +472,29 @@ static int pvh_hw(struct xc_dom_image *dom, struct hv_built *b,
 	return 0;
 }
 
+/* PVH: finish with the builder's memory before the caller can unpause the
+ * domain, as libxl does (xc_dom_release at the end of libxl__build_hvm,
+ * long before libxl_domain_unpause): write the decompressed kernel to the
+ * cache now if it is to be kept, then release everything.  After the
+ * unpause, as for PV, this work (a 60 MB file written, 128 MiB of foreign
+ * mappings and the kernel's copies torn down: page-table updates and TLB
+ * flushes in a PV dom0) ran during the guest's first second, where its
+ * kernel calibrates the CPU clock against a PIT it does not have (150000
+ * VM exits), and where PVH boots triple-faulted in the emulated bed.  This
+ * removes the one difference from libxl found there; it did not stop
+ * those faults (docs/reliability.md, "PVH triple faults").  A failed save
+ * only costs the cache entry, as before. */
+static void pvh_let_go(struct hv_built *b)
+{
+	struct agent_err e;
+
+	if (b->cache_out && b->decompressed &&
+	    kcache_prepare(b->cache_out) == 0 && hv_built_save_kernel(b, &e) == 1)
+		b->saved = true;
+	xc_dom_release(b->dom);
+	b->dom = NULL;
+}
+
 int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	     struct hv_built **built_r, struct agent_err *err)
 {
@@ -536,6 +561,8 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	b->xch = xch;
 	b->dom = dom;
 	b->cache_out = a->kernel_cache_out;
+	if (a->pvh)
+		pvh_let_go(b);
 	*built_r = b;
 	return 0;
 out:
@@ -552,7 +579,9 @@ int hv_built_save_kernel(struct hv_built *b, struct agent_err *err)
 	FILE *f;
 	int rc = 0;
 
-	if (!b || !b->cache_out || !b->decompressed)
+	if (b && b->saved)
+		return 1;
+	if (!b || !b->dom || !b->cache_out || !b->decompressed)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", b->cache_out, (int)getpid());
 	f = fopen(tmp, "we");
@@ -574,7 +603,8 @@ void hv_built_release(struct hv_built *b)
 {
 	if (!b)
 		return;
-	xc_dom_release(b->dom);
+	if (b->dom)
+		xc_dom_release(b->dom);
 	xc_interface_close(b->xch);
 	free(b);
 }

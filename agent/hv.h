@@ -77,7 +77,9 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
  * Slow (seconds under emulation: it decompresses the kernel), so the agent
  * runs it in a child process; it opens its own hypervisor handle.  On
  * success *built_r holds the builder's memory, which can be released after
- * the result has been handed on. */
+ * the result has been handed on.  For PVH it has already let go of the
+ * guest's memory and keeps only a decompressed kernel still to be cached:
+ * the domain may be unpaused at once. */
 int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	     struct hv_built **built_r, struct agent_err *err);
 void hv_built_release(struct hv_built *b);
