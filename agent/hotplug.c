@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hotplug.h"
+#include "log.h"
 
 struct hotplug_run {
 	struct hotplug_run *next;	/* every run not yet reaped */
@@ -16,8 +17,11 @@ struct hotplug_run {
 	struct hotplug_args a;
 	pid_t pid;
 	int fd;			/* read end of the output pipe, -1 when closed */
-	struct loop_timer timer;
+	struct loop_timer timer;	/* the timeout, then the grace */
 	bool timed_out;
+	bool stopping;		/* SIGTERM sent; SIGKILL when the timer fires */
+	bool cancelled;		/* no more callbacks: lines go to the log */
+	char what[96];		/* "block add": for the log once cancelled */
 	char buf[1024];		/* a partial line */
 	size_t len;
 	char last[256];
@@ -30,7 +34,9 @@ static void emit(struct hotplug_run *r, const char *line)
 	if (!*line)
 		return;
 	snprintf(r->last, sizeof(r->last), "%s", line);
-	if (r->a.line)
+	if (r->cancelled)	/* what its trap did: worth keeping */
+		log_info("%s (cancelled, pid %d): %s", r->what, (int)r->pid, line);
+	else if (r->a.line)
 		r->a.line(r->a.arg, line);
 }
 
@@ -87,36 +93,84 @@ static void on_output(void *arg, int fd, short revents)
 	}
 }
 
+static void on_grace(void *arg)
+{
+	struct hotplug_run *r = arg;
+
+	log_warn("%s (pid %d) still running %u ms after SIGTERM: SIGKILL",
+		 r->what, (int)r->pid, r->a.grace_ms);
+	kill(-r->pid, SIGKILL);
+}
+
+/* SIGTERM to the group now, SIGKILL at the end of the grace (a timer: the
+ * loop goes on meanwhile).  Once is enough. */
+static void stop(struct hotplug_run *r)
+{
+	if (r->stopping)
+		return;
+	r->stopping = true;
+	kill(-r->pid, SIGTERM);
+	loop_timer_disarm(r->loop, &r->timer);	/* the timeout, if armed */
+	loop_timer_init(&r->timer, on_grace, r);
+	loop_timer_arm(r->loop, &r->timer, loop_now_ms() + r->a.grace_ms);
+}
+
 static void on_timeout(void *arg)
 {
 	struct hotplug_run *r = arg;
 
 	r->timed_out = true;
-	kill(-r->pid, SIGKILL);
+	stop(r);
 }
 
 int hotplug_start(struct loop *l, const struct hotplug_args *a,
 		  struct hotplug_run **run_r, struct agent_err *err)
 {
+	const char *base = strrchr(a->script, '/');
 	struct hotplug_run *r;
 	int p[2];
 
+	*run_r = NULL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return err_set(err, ENOMEM, "out of memory");
+	r->loop = l;
+	r->a = *a;
+	if (!r->a.grace_ms)
+		r->a.grace_ms = HOTPLUG_GRACE_MS;
+	snprintf(r->what, sizeof(r->what), "%s %s", base ? base + 1 : a->script,
+		 a->action);
 	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+
+		err_sys(err, e, "cannot run %s: pipe", r->what);
 		free(r);
-		return err_sys(err, errno, "pipe");
+		return -e;
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	r->fd = p[0];
+	/* The loop's slot before the fork: a script whose output nobody
+	 * reads must not start at all (it used to be started, killed at once
+	 * and reported as started). */
+	if (loop_add(l, r->fd, on_output, r) < 0) {
+		close(p[0]);
+		close(p[1]);
+		err_set(err, EMFILE, "cannot run %s: the poll loop is full "
+			"(too many scripts and builders at once)", r->what);
+		free(r);
+		return -EMFILE;
 	}
 	fflush(NULL);	/* the child must not inherit unwritten output */
 	r->pid = fork();
 	if (r->pid < 0) {
 		int e = errno;
 
+		loop_del(l, r->fd);
 		close(p[0]);
 		close(p[1]);
+		err_sys(err, e, "cannot run %s: fork", r->what);
 		free(r);
-		return err_sys(err, e, "fork");
+		return -e;
 	}
 	if (r->pid == 0) {
 		char *argv[] = { (char *)a->script, (char *)a->action, NULL };
@@ -141,16 +195,6 @@ int hotplug_start(struct loop *l, const struct hotplug_args *a,
 	/* Both sides set the group: whichever runs first, kill(-pid) works. */
 	setpgid(r->pid, r->pid);
 	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	r->loop = l;
-	r->a = *a;
-	r->fd = p[0];
-	if (loop_add(l, r->fd, on_output, r) < 0) {
-		kill(-r->pid, SIGKILL);
-		close(r->fd);
-		r->fd = -1;
-		/* The pid is still to be reaped: hand the run back regardless. */
-	}
 	loop_timer_init(&r->timer, on_timeout, r);
 	loop_timer_arm(l, &r->timer, loop_now_ms() + (uint64_t)a->timeout_s * 1000);
 	r->next = runs;
@@ -191,6 +235,7 @@ int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status)
 {
 	hotplug_done_fn *done = r->a.done;
 	void *arg = r->a.arg;
+	bool cancelled = r->cancelled;
 	char last[sizeof(r->last)];
 
 	if (pid != r->pid)
@@ -199,8 +244,12 @@ int hotplug_reaped(struct hotplug_run *r, pid_t pid, int status)
 	memcpy(last, r->last, sizeof(last));
 	if (r->timed_out)
 		status = -ETIMEDOUT;
+	if (cancelled)
+		log_info("%s (cancelled, pid %d) ended (status %d)", r->what,
+			 (int)r->pid, status);
 	hotplug_free(r);
-	done(arg, status, last);
+	if (!cancelled)
+		done(arg, status, last);
 	return 1;
 }
 
@@ -214,6 +263,15 @@ int hotplug_reap(pid_t pid, int status)
 
 void hotplug_cancel(struct hotplug_run *r)
 {
-	if (r)
-		hotplug_free(r);
+	if (!r || r->cancelled)
+		return;
+	r->cancelled = true;
+	r->a.line = NULL;
+	r->a.done = NULL;
+	r->a.arg = NULL;
+	/* The caller's strings (script, env) may go with the caller. */
+	r->a.script = NULL;
+	r->a.action = NULL;
+	r->a.env = NULL;
+	stop(r);
 }

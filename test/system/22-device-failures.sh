@@ -3,14 +3,26 @@
 # Every device failure ends in a failed task with its reason and leaves
 # nothing behind: a missing bridge, a script that fails with fatal, one
 # that writes error but exits 0 (xl would call that success), one that
-# hangs (killed with its children at the timeout), a disk already in use
+# hangs (stopped with its children at the timeout: SIGTERM first, so its
+# trap runs, SIGKILL only after a grace), a disk already in use
 # read-write by another running guest (busy), a missing disk file.
 . /usr/lib/xsagent/tests/lib.sh
 . /usr/lib/xsagent/tests/lib-devices.sh
 devvm_file nobr 11 '[vif.0]\nbridge = br9\n' ""
 devvm_file fatal 12 "" "$VBD0"'script = failfatal\n'
 devvm_file err0 13 "" "$VBD0"'script = errexit0\n'
-devvm_file hangs 14 '[vif.0]\nbridge = xenbr0\nscript = hang\n' ""
+# hang with a TERM trap: it must get to run (the agent stopped a script
+# with SIGKILL alone once, so a half-done add could not undo itself).
+cat >$DEV_SCRIPTS/hangtrap <<'S'
+#!/bin/sh
+case $1 in remove | offline) exit 0 ;; esac
+trap 'echo "TERM during $0 $1" >/tmp/dev/hang-term; exit 1' TERM
+sleep 1000 &
+wait
+S
+chmod +x $DEV_SCRIPTS/hangtrap
+rm -f /tmp/dev/hang-term
+devvm_file hangs 14 '[vif.0]\nbridge = xenbr0\nscript = hangtrap\n' ""
 devvm_file owner 15 "" "$VBD0"
 devvm_file thief 16 "" "$VBD0"
 devvm_file nodisk 17 "" "[vbd.0]\ntarget = /nonexistent/disk.img\nvdev = xvda\n"
@@ -29,6 +41,8 @@ expect_fail f1 nobr "devices: vif 0 of nobr: *Could not find bridge device br9*"
 expect_fail f2 fatal "devices: vbd xvda of fatal: boom from failfatal"
 expect_fail f3 err0 "devices: vbd xvda of err0: errexit0 says error but exits 0"
 expect_fail f4 hangs "devices: vif 0 of hangs: hotplug script timed out after 40 s"
+check_match "the timed-out script's TERM trap ran" "$(cat /tmp/dev/hang-term 2>/dev/null)" \
+	"TERM during */hangtrap online"
 expect_fail f5 nodisk "lookup: VM file of nodisk is invalid: *target /nonexistent/disk.img: No such file or directory"
 
 # Busy: the image is attached read-write to a running guest.

@@ -1,6 +1,10 @@
 /* The hotplug runner, with plain shell scripts: output lines, exit status,
  * environment, a missing script, a timeout that must kill the script's
- * children too, and children a script leaves behind. */
+ * children too, and children a script leaves behind; stopping a script
+ * (timeout, cancel) gives its TERM trap a grace before SIGKILL, without
+ * blocking the loop; a full poll loop makes hotplug_start fail. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -74,7 +78,8 @@ static void tick(void *arg)
 static int go(const char *path, const char *action, unsigned timeout_s)
 {
 	char *env[] = { "XENBUS_PATH=backend/vbd/9/51712", "PATH=/usr/bin:/bin", NULL };
-	struct hotplug_args a = { path, action, env, timeout_s, on_line, on_done, NULL };
+	struct hotplug_args a = { .script = path, .action = action, .env = env,
+				  .timeout_s = timeout_s, .line = on_line, .done = on_done };
 	struct loop *l = loop_new();
 	struct loop_timer wake;
 	struct agent_err err;
@@ -100,6 +105,152 @@ static int go(const char *path, const char *action, unsigned timeout_s)
 	loop_timer_disarm(l, &wake);
 	loop_free(l);
 	return ndone;
+}
+
+/* Run the loop until every script (cancelled ones too) is reaped, at most
+ * max_ms; returns how long that took. */
+static uint64_t drain_runs(struct loop *l, uint64_t max_ms)
+{
+	struct loop_timer wake;
+	uint64_t t0 = loop_now_ms();
+
+	loop_timer_init(&wake, tick, NULL);
+	while (hotplug_running() && loop_now_ms() - t0 < max_ms) {
+		int status;
+		pid_t pid;
+
+		loop_timer_arm(l, &wake, loop_now_ms() + 20);
+		loop_run_once(l);
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			hotplug_reap(pid, status);
+	}
+	loop_timer_disarm(l, &wake);
+	return loop_now_ms() - t0;
+}
+
+/* Start path and run the loop until its first output line. */
+static int start_until_line(struct loop *l, const char *path, unsigned grace_ms)
+{
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	struct hotplug_args a = { .script = path, .action = "add", .env = env,
+				  .timeout_s = 30, .line = on_line, .done = on_done };
+	struct loop_timer wake;
+	struct agent_err err;
+	uint64_t t0 = loop_now_ms();
+
+	a.grace_ms = grace_ms;
+	ndone = nlines = 0;
+	if (hotplug_start(l, &a, &run, &err) < 0)
+		return -1;
+	loop_timer_init(&wake, tick, NULL);
+	while (!nlines && loop_now_ms() - t0 < 10000) {
+		loop_timer_arm(l, &wake, loop_now_ms() + 20);
+		loop_run_once(l);
+	}
+	loop_timer_disarm(l, &wake);
+	return nlines;
+}
+
+static int file_has(const char *path, const char *want)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, want) != NULL;
+}
+
+static void stopping(void)
+{
+	char body[512], mark[300], pidfile[300];
+	struct loop *l = loop_new();
+	uint64_t t0, took;
+	int gpid = 0;
+	FILE *f;
+
+	/* A timeout: the script's TERM trap runs (it frees what a half-done
+	 * add set up) before the run ends as timed out. */
+	snprintf(mark, sizeof(mark), "%s/term.mark", dir);
+	snprintf(body, sizeof(body),
+		 "trap 'echo undone > %s; echo undone; exit 1' TERM\n"
+		 "echo hanging\nwhile :; do sleep 1; done\n", mark);
+	go(script("traps", body), "add", 1);
+	ok(done_status == -ETIMEDOUT, "timeout: reported as timed out");
+	ok(file_has(mark, "undone"), "timeout: the script's TERM trap ran (SIGTERM before SIGKILL)");
+	is_str(done_last, "undone", "timeout: the trap's output is the last line");
+	unlink(mark);
+
+	/* A cancel: returns at once, the trap runs, done is never called, the
+	 * run stays counted until it is reaped. */
+	ok(start_until_line(l, script("traps", body), 0) == 1, "cancel: the script runs");
+	t0 = loop_now_ms();
+	hotplug_cancel(run);
+	took = loop_now_ms() - t0;
+	ok(took < 100, "cancel returns at once (%llu ms)", (unsigned long long)took);
+	ok(hotplug_running() == 1, "a cancelled script is still counted until reaped");
+	drain_runs(l, 10000);
+	ok(hotplug_running() == 0, "the cancelled script was reaped");
+	ok(file_has(mark, "undone"), "cancel: the script's TERM trap ran");
+	ok(ndone == 0, "cancel: done was not called");
+	unlink(mark);
+
+	/* A script that ignores SIGTERM (so do its children): SIGKILL after
+	 * the grace, the loop running all along. */
+	snprintf(pidfile, sizeof(pidfile), "%s/child.pid", dir);
+	snprintf(body, sizeof(body),
+		 "trap '' TERM\nsleep 300 &\necho $! > %s\necho stubborn\nsleep 300\n",
+		 pidfile);
+	ok(start_until_line(l, script("stubborn", body), 400) == 1, "stubborn script runs");
+	hotplug_cancel(run);
+	took = drain_runs(l, 10000);
+	ok(hotplug_running() == 0, "a script ignoring SIGTERM is gone after the grace");
+	ok(took >= 300 && took < 5000, "it got the grace first (%llu ms of 400)",
+	   (unsigned long long)took);
+	f = fopen(pidfile, "r");
+	if (!f || fscanf(f, "%d", &gpid) != 1)
+		gpid = 0;
+	if (f)
+		fclose(f);
+	usleep(100000);
+	waitpid(-1, NULL, WNOHANG);
+	ok(gpid > 0 && !alive(gpid), "and its child too");
+	unlink(pidfile);
+	loop_free(l);
+}
+
+/* Past the loop's fd limit no script may start, and the caller hears so. */
+static void loop_full(void)
+{
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char mark[300], body[400];
+	struct hotplug_args a = { .action = "add", .env = env, .timeout_s = 5,
+				  .line = on_line, .done = on_done };
+	struct loop *l = loop_new();
+	struct agent_err err = { 0, "" };
+	int fd = open("/dev/null", O_RDONLY), rc, n = 0;
+	struct hotplug_run *r = (void *)1;
+
+	while (loop_add(l, fd, NULL, NULL) == 0)
+		n++;
+	snprintf(mark, sizeof(mark), "%s/started.mark", dir);
+	snprintf(body, sizeof(body), "echo started > %s\n", mark);
+	a.script = script("starts", body);
+	rc = hotplug_start(l, &a, &r, &err);
+	ok(rc == -EMFILE, "loop full (%d fds): hotplug_start fails (%d)", n, rc);
+	ok(err.errnum == EMFILE && strstr(err.msg, "starts add") &&
+	   strstr(err.msg, "poll loop is full"), "with the reason: %s", err.msg);
+	ok(r == NULL, "and hands back no run");
+	ok(hotplug_running() == 0, "no run listed");
+	usleep(300000);
+	ok(access(mark, F_OK) < 0, "the script never ran");
+	ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child was forked");
+	unlink(mark);
+	close(fd);
+	loop_free(l);
 }
 
 int main(void)
@@ -163,7 +314,11 @@ int main(void)
 	waitpid(-1, NULL, WNOHANG);
 	ok(gpid > 0 && !alive(gpid), "and its leftover child is gone");
 
-	for (const char *n = "ok\0fails\0hangs\0leaves\0child.pid\0"; *n; n += strlen(n) + 1) {
+	stopping();
+	loop_full();
+
+	for (const char *n = "ok\0fails\0hangs\0leaves\0child.pid\0traps\0stubborn\0starts\0";
+	     *n; n += strlen(n) + 1) {
 		char p[300];
 
 		snprintf(p, sizeof(p), "%s/%s", dir, n);
