@@ -502,8 +502,11 @@ int conf_load_agent(const char *path, struct agent_conf *c,
 				path, diag);
 	if (!rc)
 		rc = r;
-	if (!rc && !strcmp(c->control_root, "/"))
-		conf_diag_add(diag, "%s: control_root must not be /", path), rc = -EINVAL;
+	/* Empty is a path (CK_PATH takes "" where there is a default) but no
+	 * root: the agent would write at the top of xenstore. */
+	if (!rc && (!*c->control_root || !strcmp(c->control_root, "/")))
+		conf_diag_add(diag, "%s: control_root must not be empty or /", path),
+			rc = -EINVAL;
 	/* Every node the agent writes is <control_root>/<...> in fixed-size
 	 * path buffers; xenstored takes only these characters in a path. */
 	if (!rc && (strlen(c->control_root) > CONF_ROOT_MAX ||

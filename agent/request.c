@@ -44,8 +44,9 @@ void request_quote(const char *s, size_t len, char *out, size_t n)
 	if (!n)
 		return;
 	for (size_t i = 0; i < len && o + 1 < n; i++) {
-		if (o + 4 >= n && i + 1 < len) {
-			/* Mark the cut so nobody mistakes it for the whole value. */
+		if (o + 4 >= n && len - i > n - 1 - o) {
+			/* The rest does not fit: mark the cut so nobody mistakes
+			 * it for the whole value (a value that fits is whole). */
 			for (; o + 1 < n; o++)
 				out[o] = '.';
 			break;

@@ -313,11 +313,14 @@ static bool mac_clash(struct vm *a, struct vm *b, struct conf_diag *diag)
 	if (!a->conf.name || !b->conf.name)
 		return false;
 	for (int i = 0; i < VM_MAX_DEVS; i++) {
-		if (!(a->vif_mask & 1u << i))
+		/* A mac key that was refused is NULL (and the file invalid
+		 * already): nothing to compare. */
+		if (!(a->vif_mask & 1u << i) || !a->vif[i].mac)
 			continue;
 		vm_vif_mac(a, i, ma);
 		for (int j = 0; j < VM_MAX_DEVS; j++) {
-			if (!(b->vif_mask & 1u << j) || (a == b && j <= i))
+			if (!(b->vif_mask & 1u << j) || !b->vif[j].mac ||
+			    (a == b && j <= i))
 				continue;
 			vm_vif_mac(b, j, mb);
 			if (strcasecmp(ma, mb))

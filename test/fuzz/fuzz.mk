@@ -1,0 +1,97 @@
+# libFuzzer harnesses (test/fuzz/fuzz_*.c), built with Debian's clang with
+# ASan+UBSan.  Included from GNUmakefile.
+#
+#   make fuzz            each harness for FUZZ_SECONDS (default 300) in turn,
+#                        from its seed corpus (test/fuzz/corpus/<name>); new
+#                        inputs go to build/fuzz/corpus/<name>, crashes to
+#                        build/fuzz/artifacts/ (and fail the target)
+#   make fuzz-smoke      a short pass for `make check`: every seed, then
+#                        FUZZ_SMOKE_SECONDS (default 5) of fuzzing, per harness
+#   make fuzz-build      the harnesses only
+#   make fuzz-clean
+#   FUZZ_ARGS=...        more libFuzzer options, e.g. -jobs=2 or -only_ascii=1
+#
+# Each run is `nice -n 19`: the machine also runs the emulated Xen beds.
+# A crash found becomes a regression input: copy it into the harness's
+# corpus directory (test/fuzz/corpus/<name>/crash-<what>) with the fix.
+
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_ARGS          ?=
+FUZZ_NAMES := request agent_conf vm startup
+FUZZ_B     := $(B)/fuzz
+# clang has no -Wformat-truncation (GCC's); the rest of the project's
+# warnings, -Werror included, apply as they are.
+FUZZ_WARN   := $(filter-out -Wno-format-truncation,$(WARNINGS))
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
+FUZZ_CFLAGS  = -std=gnu11 -D_GNU_SOURCE -O1 -g $(FUZZ_WARN) $(FUZZ_SAN) \
+               $(shell pkg-config --cflags $(PKGS))
+# The agent's log lines are formatted but not printed (fuzz_util.h).
+FUZZ_LDFLAGS := -fsanitize=fuzzer $(FUZZ_SAN) -Wl,--wrap=log_msg
+
+# The agent's modules, instrumented for coverage.
+$(FUZZ_B)/obj/%.o: %.c $(wildcard agent/*.h agent/*.def) test/fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_B)/obj/test/fuzz/%.o: test/fuzz/%.c test/fuzz/fuzz_util.h $(wildcard agent/*.h agent/*.def) test/fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iagent -c -o $@ $<
+
+FUZZ_CONF := agent/err.c agent/log.c agent/conf.c
+$(FUZZ_B)/fuzz_request: $(FUZZ_B)/obj/test/fuzz/fuzz_request.o \
+		$(FUZZ_CONF:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/agent/request.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -linih
+$(FUZZ_B)/fuzz_agent_conf: $(FUZZ_B)/obj/test/fuzz/fuzz_agent_conf.o \
+		$(FUZZ_CONF:%.c=$(FUZZ_B)/obj/%.o)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -linih
+$(FUZZ_B)/fuzz_vm: $(FUZZ_B)/obj/test/fuzz/fuzz_vm.o \
+		$(FUZZ_CONF:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/agent/vm.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ -linih
+# The whole agent but main.c; the xenstore and hypervisor calls on the
+# paths fuzzed are served by the harness (-Wl,--wrap).
+FUZZ_WRAP := store_read store_read_str store_ls store_write store_rm hv_list
+$(FUZZ_B)/fuzz_startup: $(FUZZ_B)/obj/test/fuzz/fuzz_startup.o \
+		$(AGENT_SRCS:%.c=$(FUZZ_B)/obj/%.o)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(FUZZ_WRAP:%=-Wl,--wrap=%) -o $@ $^ $(LDLIBS)
+
+FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+# $(call FUZZ_RUN,<name shell expression>): the harness, niced, with its
+# dictionary when there is one.
+FUZZ_RUN = nice -n 19 $(FUZZ_B)/fuzz_$(1) -timeout=25 \
+           -artifact_prefix=$(FUZZ_B)/artifacts/$(1)- \
+           $$(test -f test/fuzz/$(1).dict && echo -dict=test/fuzz/$(1).dict) \
+           $(FUZZ_ARGS)
+
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-clean
+fuzz-build: $(FUZZ_BINS)
+
+# One harness at a time; libFuzzer's final stats (executions, cov, ft)
+# are printed for each, the whole log is in build/fuzz/<name>.log.
+fuzz: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_B)/artifacts
+	@set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_B)/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		$(call FUZZ_RUN,$$n) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_B)/corpus/$$n test/fuzz/corpus/$$n >$(FUZZ_B)/$$n.log 2>&1 || \
+			{ tail -n 60 $(FUZZ_B)/$$n.log; echo "fuzz: $$n failed (log: $(FUZZ_B)/$$n.log)"; exit 1; }; \
+		grep -E '^#[0-9]+[[:space:]]+DONE|^stat::number_of_executed_units' $(FUZZ_B)/$$n.log | sed "s/^/  $$n: /"; \
+	done
+
+# Every seed, then FUZZ_SMOKE_SECONDS of fuzzing each, into a scratch
+# corpus (the committed one is not written): about 4 x 5 s of runs.
+fuzz-smoke: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_B)/artifacts
+	@set -e; for n in $(FUZZ_NAMES); do \
+		rm -rf $(FUZZ_B)/smoke/$$n; mkdir -p $(FUZZ_B)/smoke/$$n; \
+		$(call FUZZ_RUN,$$n) -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+			$(FUZZ_B)/smoke/$$n test/fuzz/corpus/$$n >$(FUZZ_B)/smoke-$$n.log 2>&1 || \
+			{ tail -n 60 $(FUZZ_B)/smoke-$$n.log; echo "fuzz-smoke: $$n failed (log: $(FUZZ_B)/smoke-$$n.log)"; exit 1; }; \
+		echo "fuzz-smoke: $$n: $$(grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_B)/smoke-$$n.log | tail -n 1)"; \
+	done
+
+fuzz-clean:
+	rm -rf $(FUZZ_B)
+clean: fuzz-clean

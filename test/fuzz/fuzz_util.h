@@ -1,0 +1,89 @@
+/* Shared by the harnesses: a private scratch directory, files written
+ * from the fuzzer's bytes, and the agent's log kept quiet and cheap. */
+#ifndef XSAGENT_FUZZ_UTIL_H
+#define XSAGENT_FUZZ_UTIL_H
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* Linked with -Wl,--wrap=log_msg: every log line the agent's modules
+ * write comes here.  It is formatted (the arguments are checked by the
+ * sanitizers as in the agent) but not printed. */
+void __wrap_log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void __wrap_log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	(void)level;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+}
+
+static char fuzz_dir[64];
+
+__attribute__((unused)) static void fuzz_fail(const char *what)
+{
+	fprintf(stderr, "fuzz: invariant broken: %s\n", what);
+	abort();
+}
+
+__attribute__((unused)) static void fuzz_check(int cond, const char *what)
+{
+	if (!cond)
+		fuzz_fail(what);
+}
+
+static void fuzz_cleanup(void)
+{
+	char cmd[128];
+
+	if (!fuzz_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fuzz_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "fuzz: could not remove %s\n", fuzz_dir);
+}
+
+/* A scratch directory of this process, removed at exit. */
+__attribute__((unused)) static void fuzz_make_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/xsagent-fuzz-XXXXXX",
+		 t && *t && strlen(t) < 32 ? t : "/tmp");
+	if (!mkdtemp(fuzz_dir)) {
+		perror("fuzz: mkdtemp");
+		exit(2);
+	}
+	atexit(fuzz_cleanup);
+}
+
+/* Write len bytes to <fuzz_dir>/<name>, replacing what was there; the
+ * path goes to path (at least 128 bytes). */
+__attribute__((unused)) static void fuzz_write(const char *name, const void *data, size_t len,
+		       char *path)
+{
+	int fd;
+
+	snprintf(path, 128, "%s/%s", fuzz_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fuzz_check(fd >= 0, "open scratch file");
+	fuzz_check(len == 0 || write(fd, data, len) == (ssize_t)len,
+		   "write scratch file");
+	close(fd);
+}
+
+#endif
