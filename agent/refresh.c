@@ -340,6 +340,20 @@ static void put_figures(struct agent *a, struct vm *vm,
 
 /* ---- the refresh ---------------------------------------------------------- */
 
+/* /vm/<uuid>/start_time as domtree_vm_details writes it: wall-clock
+ * seconds, not in the future; with a cut or junk record the uptime counts
+ * from the adoption. */
+static long long parse_start_time(const char *v)
+{
+	long long now = (long long)time(NULL), t;
+	char *end;
+
+	if (!*v || *v < '0' || *v > '9' || strlen(v) > 12)
+		return now;
+	t = strtoll(v, &end, 10);
+	return *end || t <= 0 || t > now + 60 ? now : t;
+}
+
 static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 {
 	struct agent_err err;
@@ -352,7 +366,7 @@ static void adopt(struct agent *a, struct vm *vm, const struct hv_dominfo *d)
 	conf_format_uuid(vm->conf.uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s/start_time", uuid);
 	store_read_str(a->store, STORE_NOTX, p, v, sizeof(v));
-	vm->start_time = atoll(v);
+	vm->start_time = parse_start_time(v);
 }
 
 static void refresh_once(struct agent *a, bool figures);
