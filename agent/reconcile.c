@@ -15,9 +15,12 @@
  *       backend's `node`, read first)
  *   /local/domain/0/backend/{vif,vbd}/D
  *   /local/domain/D, and /vm/<uuid> when no live domain has that UUID
+ *   a loop device `block add` recorded for a vbd of D whose backend is
+ *       gone: `block remove` for that backend path frees it by its record
  *
  * Everything read here is checked as untrusted: the guest could write its
  * own frontend, and a crash can cut any record short. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +152,68 @@ static unsigned backend_devs(struct store *s, const char *script_dir,
 	return n;
 }
 
+/* `block add` records each loop device before it attaches it, in
+ * <dir>/loopN: "backend=backend/vbd/<domid>/<devid>" and "file=<path>"
+ * (scripts/hotplug/block; HOTPLUG_LOCK_DIR of xen-hotplug-common.sh).  A
+ * kill between the record and the backend's `node` leaves a device that
+ * only the record names; `block remove` for that backend frees it. */
+#define RECONCILE_LOOP_RECORDS "/run/xen-hotplug/loops"
+
+/* Calls fn for each loop record: the domid and devid of the backend it
+ * names (records that name nothing valid are skipped). */
+static void loop_records(void (*fn)(void *arg, long domid, long devid),
+			 void *arg)
+{
+	DIR *dh = opendir(RECONCILE_LOOP_RECORDS);
+	struct dirent *e;
+
+	while (dh && (e = readdir(dh))) {
+		char path[600], line[256], *end;
+		FILE *f;
+
+		if (strncmp(e->d_name, "loop", 4) || parse_num(e->d_name + 4, 1L << 20) < 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", RECONCILE_LOOP_RECORDS, e->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			long d;
+
+			if (strncmp(line, "backend=backend/vbd/", 20))
+				continue;
+			line[strcspn(line, "\n")] = '\0';
+			d = strtol(line + 20, &end, 10);
+			if (line[20] >= '0' && line[20] <= '9' && *end == '/' &&
+			    d > 0 && d < 0x7FF0)
+				fn(arg, d, parse_num(end + 1, 1L << 30));
+			break;
+		}
+		fclose(f);
+	}
+	if (dh)
+		closedir(dh);
+}
+
+struct record_devs {
+	unsigned domid;
+	long devids[VM_MAX_DEVS];
+	unsigned n;
+};
+
+static void record_dev(void *arg, long domid, long devid)
+{
+	struct record_devs *r = arg;
+
+	if ((unsigned long)domid == r->domid && devid >= 0 && r->n < VM_MAX_DEVS)
+		r->devids[r->n++] = devid;
+}
+
+struct record_note {
+	struct reconcile *r;
+	const struct hv_dominfo *doms;
+	unsigned ndoms;
+};
+
 /* Everything of a gone domain domid: devices (teardown hands their scripts
  * to the loop), then its trees. */
 static void reconcile_domain(struct store *s, const char *script_dir,
@@ -166,6 +231,37 @@ static void reconcile_domain(struct store *s, const char *script_dir,
 		return;
 	n += backend_devs(s, script_dir, DEV_VIF, domid, devs + n, VM_MAX_DEVS);
 	n += backend_devs(s, script_dir, DEV_VBD, domid, devs + n, VM_MAX_DEVS);
+	/* Loop devices only a record names (their backend is gone): a
+	 * `block remove` for that backend path frees them by the record. */
+	{
+		struct record_devs rd = { .domid = domid };
+		const long *devids = rd.devids;
+
+		loop_records(record_dev, &rd);
+		for (unsigned i = 0; i < rd.n && n < 2 * VM_MAX_DEVS; i++) {
+			bool known = false;
+
+			for (unsigned k = 0; k < n; k++)
+				known |= devs[k].kind == DEV_VBD &&
+					 devs[k].devid == (int)devids[i];
+			if (known)
+				continue;
+			memset(&devs[n], 0, sizeof(devs[n]));
+			devs[n].kind = DEV_VBD;
+			devs[n].domid = domid;
+			devs[n].devid = (int)devids[i];
+			devs[n].index = -1;
+			devs[n].phase = DEV_CONNECTED;
+			snprintf(devs[n].name, sizeof(devs[n].name), "vbd %ld", devids[i]);
+			snprintf(devs[n].be, sizeof(devs[n].be),
+				 "/local/domain/0/backend/vbd/%u/%ld", domid, devids[i]);
+			snprintf(devs[n].fe, sizeof(devs[n].fe),
+				 "/local/domain/%u/device/vbd/%ld", domid, devids[i]);
+			snprintf(devs[n].script, sizeof(devs[n].script), "%s/block",
+				 script_dir);
+			n++;
+		}
+	}
 	snprintf(p, sizeof(p), "/local/domain/%u/vm", domid);
 	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
 	if (vm_path_uuid(v, uuid, raw))
@@ -189,6 +285,15 @@ static void reconcile_domain(struct store *s, const char *script_dir,
 	}
 	if (domtree_remove(s, (int)domid, uuid, &err) < 0)
 		log_error("reconcile: %s", err.msg);
+}
+
+static void record_note_fn(void *arg, long domid, long devid)
+{
+	struct record_note *rn = arg;
+
+	(void)devid;
+	if (!live(rn->doms, rn->ndoms, (unsigned)domid))
+		reconcile_note(rn->r, (int)domid);
 }
 
 void reconcile_run(struct reconcile *r, struct store *s, struct hv *hv,
@@ -220,6 +325,12 @@ void reconcile_run(struct reconcile *r, struct store *s, struct hv *hv,
 				reconcile_note(r, domid);
 		}
 		free(names);
+	}
+	/* Loop devices recorded for a domid that no live domain has. */
+	{
+		struct record_note rn = { r, doms, ndoms };
+
+		loop_records(record_note_fn, &rn);
 	}
 	for (unsigned i = 0; i < r->n; i++)
 		if (!live(doms, ndoms, r->domids[i]))
