@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST_TIMEOUT: 1500
+# TEST_TIMEOUT: 2400
 # kill -9 of the agent at random instants, not only at stage holds: while
 # it starts, stops, reboots and destroys a VM with a vif and a vbd -- in
 # the middle of a build, of a hotplug script, of a teardown.  After each
@@ -18,7 +18,7 @@ devvm_file kv 501 "$VIF0" "$VBD0"
 UUID=00000000-0000-4000-8000-000000000501
 KILLS=${XSA_KILLS:-30}
 # The sanitized agent's pass runs the whole suite again: fewer kills there.
-[ -f /usr/lib/xsagent/tests/sanitized ] && KILLS=${XSA_KILLS:-10}
+[ -f /usr/lib/xsagent/tests/sanitized ] && KILLS=${XSA_KILLS:-8}
 SEED=${XSA_KILL_SEED:-4242}
 snapshot /tmp/snap.before
 
