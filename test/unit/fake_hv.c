@@ -18,17 +18,7 @@
 
 #define FH_MAX_DOMS 64
 
-/* Test-side helpers (test_agent.c declares them too). */
-void fake_hv_reset(void);
-void fake_hv_set_free_kb(uint64_t kb);
-void fake_hv_set_build(unsigned domid, unsigned delay_ms, const char *fail);
-int fake_hv_shutdown(unsigned domid, unsigned reason);
-int fake_hv_set_dying(unsigned domid);
-int fake_hv_get(unsigned domid, struct hv_dominfo *info);
-unsigned fake_hv_ndomains(void);
-unsigned fake_hv_ncreated(void);
-unsigned fake_hv_ndestroyed(void);
-unsigned fake_hv_open_handles(void);
+#include "fake.h"	/* the test-side helpers */
 
 const char *const hv_shutdown_names[] = {
 	[HV_SD_POWEROFF] = "poweroff", [HV_SD_REBOOT] = "reboot",

@@ -40,22 +40,7 @@
 #define FS_MAX_TX 16
 #define FS_MAX_PERMS 8
 
-/* Test-side helpers (test_agent.c declares them too). */
-void fake_store_reset(void);
-int fake_store_write(const char *path, const char *val);
-char *fake_store_read(const char *path);
-int fake_store_exists(const char *path);
-int fake_store_rm(const char *path);
-int fake_store_nchildren(const char *path);
-void fake_store_dump(FILE *f, const char *path);
-void fake_store_fire(const char *path);
-void fake_store_set_tx_conflicts(unsigned n);
-unsigned fake_store_tx_conflicts_left(void);
-unsigned fake_store_nwatches(void);
-unsigned fake_store_open_tx(void);
-unsigned fake_store_introduced(unsigned domid, unsigned long *mfn_r,
-			       unsigned *port_r);
-unsigned long fake_store_calls(void);
+#include "fake.h"	/* the test-side helpers */
 
 struct fnode {
 	char *name;

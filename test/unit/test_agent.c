@@ -26,33 +26,7 @@
 #include "loop.h"
 #include "task.h"
 
-/* fake_store.c */
-void fake_store_reset(void);
-int fake_store_write(const char *path, const char *val);
-char *fake_store_read(const char *path);
-int fake_store_exists(const char *path);
-int fake_store_rm(const char *path);
-int fake_store_nchildren(const char *path);
-void fake_store_dump(FILE *f, const char *path);
-void fake_store_fire(const char *path);
-void fake_store_set_tx_conflicts(unsigned n);
-unsigned fake_store_tx_conflicts_left(void);
-unsigned fake_store_nwatches(void);
-unsigned fake_store_open_tx(void);
-unsigned fake_store_introduced(unsigned domid, unsigned long *mfn_r,
-			       unsigned *port_r);
-unsigned long fake_store_calls(void);
-/* fake_hv.c */
-void fake_hv_reset(void);
-void fake_hv_set_free_kb(uint64_t kb);
-void fake_hv_set_build(unsigned domid, unsigned delay_ms, const char *fail);
-int fake_hv_shutdown(unsigned domid, unsigned reason);
-int fake_hv_set_dying(unsigned domid);
-int fake_hv_get(unsigned domid, struct hv_dominfo *info);
-unsigned fake_hv_ndomains(void);
-unsigned fake_hv_ncreated(void);
-unsigned fake_hv_ndestroyed(void);
-unsigned fake_hv_open_handles(void);
+#include "fake.h"
 
 #define ROOT "/xsagent"
 #define UUID1 "11111111-1111-4111-8111-111111111111"
