@@ -42,25 +42,57 @@ in_special() { # WHAT VALUE
 	fi
 }
 
-# The domain triple-faulted (Xen says so), or the VM was restarted.
+# The domain triple-faulted (Xen says so), or the VM was restarted (a
+# restart without a fault fails in follow_fault).
 faulted() {
 	xl dmesg | grep -q "d${domid}v[0-9]* Triple fault" ||
 		[ "$(xs $XSA_ROOT/vm/$vm/domid)" != "$domid" ]
 }
 marker_or_fault() { console_has $vm "XSAGENT-GUEST-UP $vm" || faulted; }
-# A PVH boot must not fault.  Seen under load: the boot triple-faulted
-# early in the guest kernel (Xen: "dNv0 Triple fault - invoking HVM shutdown
-# action 1", i.e. reason reboot) and on_reboot=restart started it again,
-# which booted; that used to pass with a NOTE (docs/reliability.md).
-fail_if_faulted() {
-	faulted || return 0
+# A PVH boot in this bed triple-faults now and then, early in the guest
+# kernel (Xen: "dNv0 Triple fault - invoking HVM shutdown action 1", reason
+# reboot), for `xl create` of the same guest as much as for the agent's:
+# qemu's TCG emulation of SVM loses a guest's state at a VM exit, in the
+# PIT calibration loop where a boot spends 150000 exits (docs/reliability.md,
+# "PVH triple faults"; issue 9 keeps it open).  What the agent must do then
+# is what on_reboot says: restart the VM.  So a fault is shown loudly, with
+# Xen's dump, and the test follows the restarted domain -- at most twice --
+# and fails if the agent did not restart it.
+follow_fault() {
+	xl dmesg | grep -q "d${domid}v[0-9]* Triple fault" ||
+		fail "domain $domid ended without a triple fault (VM domid now '$(xs $XSA_ROOT/vm/$vm/domid)', last action '$(xs $XSA_ROOT/vm/$vm/last_action)')"
 	xl dmesg | grep -A 12 "d${domid}v[0-9]* Triple fault" | head -n 13
-	fail "domain $domid faulted or was restarted (VM domid now '$(xs $XSA_ROOT/vm/$vm/domid)', last action '$(xs $XSA_ROOT/vm/$vm/last_action)')"
+	follows=$((follows + 1))
+	[ $follows -le 2 ] || fail "domain $domid faulted, the third boot in a row"
+	restarted() {
+		_n=$(xs $XSA_ROOT/vm/$vm/domid)
+		[ -n "$_n" ] && [ "$_n" != "$domid" ] &&
+			[ "$(xs $XSA_ROOT/vm/$vm/state)" = running ]
+	}
+	wait_until 120 restarted || fail "domain $domid faulted and the agent did not restart the VM (on_reboot = restart; last action '$(xs $XSA_ROOT/vm/$vm/last_action)')"
+	new=$(xs $XSA_ROOT/vm/$vm/domid)
+	say "NOTE: bed fault: PVH domain $domid triple-faulted (emulated SVM, see docs/reliability.md); the agent restarted the VM as domain $new"
+	check_match "the restart says why" "$(xs $XSA_ROOT/vm/$vm/last_action)" "restarted (reboot)*"
+	domid=$new
 }
 
 check_domain() {
+	# First the boot (the marker, or a fault to follow), then the nodes of
+	# the domain that booted: a fault in the middle of the node checks
+	# would take the nodes away under them.
+	follows=0
+	while :; do
+		wait_until 120 marker_or_fault || true
+		faulted || break
+		follow_fault
+	done
+	console_has $vm "XSAGENT-GUEST-UP $vm" || {
+		tail -n 20 /var/log/xen/console/guest-$vm.log
+		xl dmesg | tail -n 20
+		fail "no marker on the console"
+	}
+	pass "guest printed its marker on its console (domain $domid)"
 	d=/local/domain/$domid
-	fail_if_faulted
 	check_eq "VM state" "$(xs $XSA_ROOT/vm/$vm/state)" running
 	check_eq "VM domid" "$(xs $XSA_ROOT/vm/$vm/domid)" "$domid"
 	check_eq "$d/name" "$(xs $d/name)" $vm
@@ -73,15 +105,6 @@ check_domain() {
 	check_eq "/vm/$uuid/name" "$(xs /vm/$uuid/name)" $vm
 	check_match "/vm/$uuid/image" "$(xs /vm/$uuid/image)" "(pvh (kernel /var/lib/xsagent/guest/vmlinuz)*"
 	check_eq "xl list shows it" "$(xl list | awk -v d="$domid" '$2 == d { print $1 }')" $vm
-	wait_until 120 marker_or_fault || true
-	fail_if_faulted
-	pass "domain $domid booted without a fault or a restart"
-	console_has $vm "XSAGENT-GUEST-UP $vm" || {
-		tail -n 20 /var/log/xen/console/guest-$vm.log
-		xl dmesg | tail -n 20
-		fail "no marker on the console"
-	}
-	pass "guest printed its marker on its console"
 	console_has $vm "Booting kernel on Xen PVH" || fail "the guest did not boot as PVH"
 	pass "the guest booted as PVH"
 	console_has $vm "ACPI: APIC 0x00000000FC00" || fail "the guest did not find the MADT"
