@@ -18,7 +18,7 @@ devvm_file kv 501 "$VIF0" "$VBD0"
 UUID=00000000-0000-4000-8000-000000000501
 KILLS=${XSA_KILLS:-30}
 # The sanitized agent's pass runs the whole suite again: fewer kills there.
-[ -f /usr/lib/xsagent/tests/sanitized ] && KILLS=${XSA_KILLS:-8}
+[ -f /usr/lib/xsagent/tests/sanitized ] && KILLS=${XSA_KILLS:-5}
 SEED=${XSA_KILL_SEED:-4242}
 snapshot /tmp/snap.before
 
