@@ -224,6 +224,7 @@ void vm_free(struct vm *vm)
 	}
 	free(vm->file);
 	free(vm->error);
+	free(vm->devs);		/* a domain still running when the agent exits */
 	vm_free(vm->next_def);
 	free(vm);
 }
