@@ -59,7 +59,10 @@ $(FUZZ_B)/fuzz_startup: $(FUZZ_B)/obj/test/fuzz/fuzz_startup.o \
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 # $(call FUZZ_RUN,<name shell expression>): the harness, niced, with its
 # dictionary when there is one.
-FUZZ_RUN = nice -n 19 $(FUZZ_B)/fuzz_$(1) -timeout=25 \
+# The vm harness writes VM files each run: on tmpfs it runs ~15 times
+# faster than on this machine's /tmp (4000 against 275 runs a second).
+FUZZ_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,/tmp)
+FUZZ_RUN = TMPDIR=$(FUZZ_TMPDIR) nice -n 19 $(FUZZ_B)/fuzz_$(1) -timeout=25 \
            -artifact_prefix=$(FUZZ_B)/artifacts/$(1)- \
            $$(test -f test/fuzz/$(1).dict && echo -dict=test/fuzz/$(1).dict) \
            $(FUZZ_ARGS)
