@@ -37,6 +37,7 @@
 #include "child.h"
 #include "dev.h"
 #include "domtree.h"
+#include "guest.h"
 #include "hotplug.h"
 #include "kcache.h"
 #include "log.h"
@@ -64,6 +65,7 @@ struct start {
 	struct core *co;
 	struct task *t;
 	struct vm *vm;
+	const struct guest_type *type;	/* its construct and init hooks */
 	int stage;			/* index into stages[] being run */
 	bool held;			/* the test hook held this stage once */
 	char uuid[37];
@@ -118,7 +120,6 @@ static int construct_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
 	struct hv_create_args args = {
-		.pvh = c->type == VM_TYPE_PVH,
 		.vcpus = (unsigned)c->vcpus,
 		.maxmem_kb = (uint64_t)(c->maxmem ? c->maxmem : c->memory) * 1024,
 		.tsc_mode = c->tsc_mode,
@@ -143,7 +144,7 @@ static int construct_run(struct core *co, struct start *st)
 	st->reserved_kb = (uint64_t)c->memory * 1024;
 	co->reserved_kb += st->reserved_kb;
 	memcpy(args.uuid, c->uuid, 16);
-	if ((rc = hv_create(co->hv, &args, &domid, &st->err)) < 0)
+	if ((rc = st->type->create(co->hv, &args, &domid, &st->err)) < 0)
 		return rc;
 	st->domid = (int)domid;
 	st->vm->domid = st->domid;
@@ -167,15 +168,22 @@ static void construct_undo(struct core *co, struct start *st)
 
 /* ---- init: the builder runs in a child ---------------------------------- */
 
+/* What the builder child gets (a copy, by fork). */
+struct build_job {
+	const struct guest_type *type;
+	struct hv_build_args args;
+};
+
 static int build_child(void *arg, int fd)
 {
-	const struct hv_build_args *args = arg;
+	const struct build_job *job = arg;
+	const struct hv_build_args *args = &job->args;
 	struct hv_built *built = NULL;
 	struct build_msg msg = { 0 };
 
 	uint64_t t0 = loop_now_ms();
 
-	msg.rc = hv_build(args, &msg.res, &built, &msg.err);
+	msg.rc = job->type->build(args, &msg.res, &built, &msg.err);
 	msg.build_ms = loop_now_ms() - t0;
 	/* Report first: keeping the decompressed kernel and releasing the
 	 * builder's mappings take a while and the parent need not wait. */
@@ -269,9 +277,9 @@ static int init_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
 	char use[1100], fill[1100];
+	struct build_job job = { .type = st->type };
 	struct hv_build_args args = {
 		.domid = (unsigned)st->domid,
-		.pvh = c->type == VM_TYPE_PVH,
 		.kernel = use,
 		.kernel_cache_out = fill,
 		.ramdisk = *c->ramdisk ? c->ramdisk : NULL,
@@ -299,8 +307,9 @@ static int init_run(struct core *co, struct start *st)
 		return rc;
 	args.store_port = st->store_port;
 	args.console_port = st->console_port;
-	/* fork() gives the child its own copy of args. */
-	rc = child_fork(build_child, &args, &st->child, &st->child_fd, &st->err);
+	/* fork() gives the child its own copy of the job. */
+	job.args = args;
+	rc = child_fork(build_child, &job, &st->child, &st->child_fd, &st->err);
 	if (rc < 0)
 		return rc;
 	if ((rc = loop_add(co->loop, st->child_fd, build_reported, st)) < 0) {
@@ -758,6 +767,17 @@ void start_vm(struct core *co, struct task *t, struct vm *vm)
 	struct start *st = start_new(co, t);
 	char uuid[37];
 
+	if (st && !(st->type = guest_type(vm->conf.type))) {
+		struct agent_err e;
+
+		/* conf accepts only types with a row: a bug if seen. */
+		free(st);
+		st = NULL;
+		err_set(&e, EINVAL, "lookup: %s: no guest type %d", vm->name,
+			vm->conf.type);
+		task_end(t, &e, NULL);
+		core_task_ended(co, t);
+	}
 	if (!st) {
 		if (vm->busy == t)
 			vm->busy = NULL;
