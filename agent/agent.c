@@ -7,11 +7,11 @@
 #include <string.h>
 
 #include "agent.h"
-#include "dev.h"
 #include "domtree.h"
 #include "hotplug.h"
 #include "log.h"
 #include "ops.h"
+#include "policy.h"
 #include "refresh.h"
 #include "request.h"
 #include "start.h"
@@ -21,161 +21,12 @@
 #define TOKEN_RELEASE "release"
 #define TOKEN_INTRODUCE "introduce"
 #define TOKEN_FIGURES "figures"
-#define TOKEN_SHUTDOWN "shutdown/"
 #define INTAKE_TX_TRIES 8
 
 static void agent_path(const struct agent *a, const char *rel, char *out,
 		       size_t n)
 {
 	snprintf(out, n, "%s/%s", a->conf.control_root, rel);
-}
-
-void agent_put(struct agent *a, const char *rel, const char *val)
-{
-	struct agent_err err;
-	char p[512];
-	int rc;
-
-	agent_path(a, rel, p, sizeof(p));
-	rc = val ? store_write(a->store, STORE_NOTX, p, val, &err)
-		 : store_rm(a->store, STORE_NOTX, p, &err);
-	if (rc < 0)
-		log_warn("%s", err.msg);
-}
-
-/* ---- VM records ---------------------------------------------------------- */
-
-void agent_put_vm(struct agent *a, const struct vm *vm, const char *key,
-		  const char *val)
-{
-	char rel[128];
-
-	snprintf(rel, sizeof(rel), "vm/%s/%s", vm->name, key);
-	agent_put(a, rel, val);
-}
-
-void agent_get_vm(struct agent *a, const struct vm *vm, const char *key,
-		  char *buf, size_t n)
-{
-	char rel[128], p[512];
-
-	snprintf(rel, sizeof(rel), "vm/%s/%s", vm->name, key);
-	agent_path(a, rel, p, sizeof(p));
-	store_read_str(a->store, STORE_NOTX, p, buf, n);
-}
-
-void agent_publish_vm(struct agent *a, struct vm *vm)
-{
-	char uuid[37], val[32];
-
-	if (!vm->published) {
-		const struct vm_conf *c = &vm->conf;
-
-		agent_put_vm(a, vm, "file", vm->file);
-		agent_put_vm(a, vm, "error", vm->valid ? NULL : vm->error);
-		if (vm->valid) {
-			conf_format_uuid(c->uuid, uuid);
-			agent_put_vm(a, vm, "uuid", uuid);
-			agent_put_vm(a, vm, "type", conf_vm_types[c->type]);
-			snprintf(val, sizeof(val), "%lld", c->memory);
-			agent_put_vm(a, vm, "memory", val);
-			snprintf(val, sizeof(val), "%lld", c->vcpus);
-			agent_put_vm(a, vm, "vcpus", val);
-		}
-		vm->published = true;
-		vm->pub_state = -1;
-		vm->pub_domid = -2;
-	}
-	if (vm->pub_state != (int)vm->state) {
-		agent_put_vm(a, vm, "state",
-			     vm->valid ? vm_state_names[vm->state] : "invalid");
-		vm->pub_state = (int)vm->state;
-	}
-	if (vm->pub_domid != vm->domid) {
-		snprintf(val, sizeof(val), "%d", vm->domid);
-		agent_put_vm(a, vm, "domid", vm->domid >= 0 ? val : "");
-		vm->pub_domid = vm->domid;
-	}
-}
-
-int agent_watch_shutdown(struct agent *a, struct vm *vm, bool on,
-			 struct agent_err *err)
-{
-	char path[64], token[96];
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown",
-		 vm->domid);
-	snprintf(token, sizeof(token), TOKEN_SHUTDOWN "%s", vm->name);
-	if (on && !vm->watching)
-		rc = store_watch(a->store, path, token, err);
-	else if (!on && vm->watching)
-		store_unwatch(a->store, path, token);
-	if (!rc)
-		vm->watching = on;
-	return rc;
-}
-
-/* ---- device teardown ----------------------------------------------------- */
-
-struct teardown_note {
-	char what[128];
-};
-
-static void teardown_line(void *arg, const char *line)
-{
-	struct teardown_note *n = arg;
-
-	log_info("%s: %s", n->what, line);
-}
-
-static void teardown_done(void *arg, int status, const char *last)
-{
-	struct teardown_note *n = arg;
-
-	if (status == -ETIMEDOUT)
-		log_error("%s: script timed out", n->what);
-	else if (!WIFEXITED(status) || WEXITSTATUS(status))
-		log_error("%s: script failed (status %d): %s", n->what, status, last);
-	free(n);
-}
-
-void agent_devices_teardown(struct agent *a, const char *vm_name,
-			    struct dev *devs, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct dev *d = &devs[i];
-		struct teardown_note *note;
-		struct hotplug_run *run;
-		struct agent_err err;
-
-		if (d->run)
-			hotplug_cancel(d->run);
-		/* Nodes first: the kernel drops the backend (netback removes
-		 * the vif, blkback lets go of the disk), then the script frees
-		 * what it set up; a dead domain's blkback would never answer a
-		 * Closing state. */
-		dev_remove_nodes(a->store, d);
-		note = calloc(1, sizeof(*note));
-		if (!note)
-			continue;
-		snprintf(note->what, sizeof(note->what), "%s of %s", d->name, vm_name);
-		if (dev_script(a->loop, d, false, (unsigned)a->conf.hotplug_timeout,
-			       teardown_line, teardown_done, note, &run, &err) < 0) {
-			log_error("%s: %s", note->what, err.msg);
-			free(note);
-		}
-	}
-	/* The per-domain directories dev_write made: backend/<kind>/<domid>. */
-	for (unsigned i = 0; i < n; i++) {
-		struct agent_err err;
-		char dir[128];
-
-		snprintf(dir, sizeof(dir), "%.*s",
-			 (int)(strrchr(devs[i].be, '/') - devs[i].be), devs[i].be);
-		store_rm(a->store, STORE_NOTX, dir, &err);
-	}
-	free(devs);
 }
 
 /* ---- request intake ------------------------------------------------------ */
@@ -185,7 +36,7 @@ static struct vm *task_vm(const struct agent *a, const struct task *t)
 {
 	if (!request_on_vm(t->req.op))
 		return NULL;
-	return vm_lookup(&a->vms, t->req.arg, NULL);
+	return vm_lookup(&a->core.vms, t->req.arg, NULL);
 }
 
 /* May a task on vm run now?  Tasks on one VM run one at a time, in the
@@ -198,7 +49,7 @@ static bool vm_free_for(const struct agent *a, const struct vm *vm,
 		return true;
 	if (vm->busy)
 		return false;
-	for (const struct task *q = a->tasks; q && q != before; q = q->next)
+	for (const struct task *q = a->core.tasks.head; q && q != before; q = q->next)
 		if (q->state == TASK_QUEUED && task_vm(a, q) == vm)
 			return false;
 	return true;
@@ -207,9 +58,9 @@ static bool vm_free_for(const struct agent *a, const struct vm *vm,
 static void task_dispatch(struct agent *a, struct task *t)
 {
 	if (t->req.op == REQ_START)
-		start_run(a, t);
+		start_run(&a->core, t);
 	else
-		ops_run(a, t);
+		ops_run(&a->core, t);
 }
 
 /* Run every queued task that may run.  Running one can end tasks and so
@@ -223,9 +74,9 @@ static void agent_schedule(struct agent *a)
 	a->scheduling = true;
 	do {
 		a->resched = false;
-		if (a->stopping)
+		if (a->core.stopping)
 			break;
-		for (struct task *t = a->tasks; t; t = t->next)
+		for (struct task *t = a->core.tasks.head; t; t = t->next)
 			if (t->state == TASK_QUEUED &&
 			    vm_free_for(a, task_vm(a, t), t)) {
 				/* t may be gone when this returns: scan again. */
@@ -237,10 +88,26 @@ static void agent_schedule(struct agent *a)
 	a->scheduling = false;
 }
 
-void agent_task_ended(struct agent *a, struct task *t)
+/* The hooks the actions report through (core.h). */
+static void agent_task_ended(void *arg, struct task *t)
 {
 	(void)t;
-	agent_schedule(a);
+	agent_schedule(arg);
+}
+
+static void agent_domain_gone(void *arg, struct vm *vm, const char *reason)
+{
+	struct agent *a = arg;
+
+	policy_domain_gone(&a->core, vm, reason);
+}
+
+static void agent_domain_shutdown(void *arg, struct vm *vm,
+				  const struct hv_dominfo *d)
+{
+	struct agent *a = arg;
+
+	policy_domain_shutdown(&a->core, vm, d);
 }
 
 /* Reject a request that cannot get a task record of its own. */
@@ -251,14 +118,14 @@ static void agent_reject(struct agent *a, const char *id, const char *why)
 	request_quote(id, strlen(id), q, sizeof(q));
 	snprintf(line, sizeof(line), "request '%s': %s", q, why);
 	log_error("%s", line);
-	agent_put(a, "error", line);
+	rec_put(&a->core.rec, "error", line);
 }
 
 static long long agent_active_tasks(const struct agent *a)
 {
 	long long n = 0;
 
-	for (const struct task *t = a->tasks; t; t = t->next)
+	for (const struct task *t = a->core.tasks.head; t; t = t->next)
 		n += t->state < TASK_DONE;
 	return n;
 }
@@ -278,13 +145,13 @@ static int agent_consume(struct agent *a, const char *id)
 
 	/* A request that comes while the agent stops is left for its next
 	 * run, which takes every request waiting. */
-	if (a->stopping)
+	if (a->core.stopping)
 		return 0;
 	if (asprintf(&p, "%s/request/%s", a->conf.control_root, id) < 0) {
 		log_error("request: out of memory");
 		return -EAGAIN;
 	}
-	exists = valid_id && task_find(a, id);
+	exists = valid_id && task_find(&a->core.tasks, id);
 	/* Our own removal fires this watch again: a plain read tells that the
 	 * request is gone without a transaction (one request, not three). */
 	{
@@ -331,9 +198,9 @@ static int agent_consume(struct agent *a, const char *id)
 			 * only of a VM that is halted: one refused is no start
 			 * in flight). */
 			struct vm *rv = parsed && request_on_vm(req.op) ?
-					vm_lookup(&a->vms, req.arg, NULL) : NULL;
+					vm_lookup(&a->core.vms, req.arg, NULL) : NULL;
 
-			now = parsed && !a->stopping && vm_free_for(a, rv, NULL) &&
+			now = parsed && !a->core.stopping && vm_free_for(a, rv, NULL) &&
 			      (req.op != REQ_START ||
 			       (rv && rv->valid && rv->state == VM_HALTED));
 			int base = snprintf(tp, sizeof(tp), "%s/task/%s/",
@@ -390,7 +257,7 @@ static int agent_consume(struct agent *a, const char *id)
 		agent_reject(a, id, "a task with this ID exists; choose another ID");
 		goto out;
 	}
-	struct task *t = task_new(a, id, &req);
+	struct task *t = task_new(&a->core.tasks, id, &req);
 
 	if (!t) {
 		log_error("request %s: out of memory", id);
@@ -402,7 +269,7 @@ static int agent_consume(struct agent *a, const char *id)
 		t->state = TASK_FAILED;
 		t->ended_ms = loop_now_ms();
 		log_error("task %s: request: %s", id, perr.msg);
-		loop_timer_arm(a->loop, &a->prune, loop_now_ms());
+		task_prune_soon(&a->core.tasks);
 		goto out;
 	}
 	t->state = TASK_QUEUED;
@@ -494,7 +361,7 @@ static void agent_intake_due(void *arg)
 static void shutdown_event(struct agent *a, const char *vm_name,
 			   const char *path)
 {
-	struct vm *vm = vm_lookup(&a->vms, vm_name, NULL);
+	struct vm *vm = vm_lookup(&a->core.vms, vm_name, NULL);
 	struct agent_err err;
 	char *val = NULL;
 	int rc;
@@ -522,14 +389,14 @@ static void agent_store_ready(void *arg, int fd, short revents)
 		if (!strcmp(token, TOKEN_REQUEST)) {
 			agent_intake(a, path);
 		} else if (!strncmp(token, "dev/", 4)) {
-			start_dev_event(a, token + 4);
+			start_dev_event(&a->core, token + 4);
 		} else if (!strcmp(token, TOKEN_RELEASE) ||
 			   !strcmp(token, TOKEN_INTRODUCE)) {
-			refresh_run(a);
+			refresh_run(&a->core);
 		} else if (!strcmp(token, TOKEN_FIGURES)) {
-			refresh_figures_requests(a);
-		} else if (!strncmp(token, TOKEN_SHUTDOWN, strlen(TOKEN_SHUTDOWN))) {
-			shutdown_event(a, token + strlen(TOKEN_SHUTDOWN), path);
+			refresh_figures_requests(&a->core);
+		} else if (!strncmp(token, DOMTREE_TOKEN_SHUTDOWN, strlen(DOMTREE_TOKEN_SHUTDOWN))) {
+			shutdown_event(a, token + strlen(DOMTREE_TOKEN_SHUTDOWN), path);
 		}
 		free(path);
 		free(token);
@@ -538,11 +405,6 @@ static void agent_store_ready(void *arg, int fd, short revents)
 		log_error("xenstore connection failed: %s", strerror(-r));
 		a->store_dead = true;
 	}
-}
-
-static void agent_prune_due(void *arg)
-{
-	task_prune(arg);
 }
 
 /* ---- set-up, reload ------------------------------------------------------ */
@@ -580,9 +442,9 @@ static void agent_adopt_tasks(struct agent *a)
 		struct task *t;
 		bool start;
 
-		if (!request_valid_id(ids[i]) || task_find(a, ids[i]))
+		if (!request_valid_id(ids[i]) || task_find(&a->core.tasks, ids[i]))
 			continue;
-		t = task_new(a, ids[i], &none);
+		t = task_new(&a->core.tasks, ids[i], &none);
 		if (!t)
 			break;
 		t->state = TASK_DONE;
@@ -594,7 +456,7 @@ static void agent_adopt_tasks(struct agent *a)
 		/* Whatever it was doing to its domain, a domain gone now
 		 * leaves nodes and devices that the reconciliation removes. */
 		task_record(a, ids[i], "domid", domid, sizeof(domid));
-		reconcile_note(&a->reconcile, reconcile_parse_domid(domid));
+		reconcile_note(&a->core.reconcile, reconcile_parse_domid(domid));
 		task_record(a, ids[i], "op", op, sizeof(op));
 		task_record(a, ids[i], "stage", stage, sizeof(stage));
 		/* Only a start that reached construct can have made anything:
@@ -608,7 +470,7 @@ static void agent_adopt_tasks(struct agent *a)
 		snprintf(msg, sizeof(msg), "interrupted by agent restart");
 		if (start) {
 			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
-			vm = vm_lookup(&a->vms, vmkey, NULL);
+			vm = vm_lookup(&a->core.vms, vmkey, NULL);
 			if (vm && vm->valid && vm->rollback &&
 			    vm->rollback_domid >= 0) {
 				/* Two records of one VM left running: only one
@@ -630,14 +492,14 @@ static void agent_adopt_tasks(struct agent *a)
 			}
 		}
 		snprintf(rel, sizeof(rel), "task/%s/error", ids[i]);
-		agent_put(a, rel, msg);
+		rec_put(&a->core.rec, rel, msg);
 		snprintf(rel, sizeof(rel), "task/%s/state", ids[i]);
-		agent_put(a, rel, "failed");
+		rec_put(&a->core.rec, rel, "failed");
 		log_warn("task %s (%s%s%s): %s", ids[i], op, vm ? " " : "",
 			 vm ? vm->name : "", msg);
 	}
 	free(ids);
-	task_prune(a);
+	task_prune(&a->core.tasks);
 }
 
 /* The domids the old VM records name (<root>/vm/<name>/domid), before
@@ -657,14 +519,16 @@ static void agent_note_vm_domids(struct agent *a, const char *vmdir)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/domid", vmdir, names[i]);
 		store_read_str(a->store, STORE_NOTX, p, v, sizeof(v));
-		reconcile_note(&a->reconcile, reconcile_parse_domid(v));
+		reconcile_note(&a->core.reconcile, reconcile_parse_domid(v));
 	}
 	free(names);
 }
 
 static void agent_reconcile_teardown(void *arg, struct dev *devs, unsigned n)
 {
-	agent_devices_teardown(arg, "a gone domain", devs, n);
+	struct agent *a = arg;
+
+	core_devices_teardown(&a->core, "a gone domain", devs, n);
 }
 
 static int agent_load_vms(struct agent *a, struct vm_list *list)
@@ -681,6 +545,7 @@ static int agent_load_vms(struct agent *a, struct vm_list *list)
 
 int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 {
+	struct core *co = &a->core;
 	const struct store_perm dom0_only[] = { { 0, 'n' } };
 	struct conf_diag diag = { 0 };
 	char p[512], fp[512];
@@ -694,7 +559,6 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	if (rc < 0)
 		return err_set(err, -rc, "%s: invalid configuration", conf_path);
 	log_set_level(a->conf.log_level);
-	loop_timer_init(&a->prune, agent_prune_due, a);
 	loop_timer_init(&a->intake_retry, agent_intake_due, a);
 	a->loop = loop_new();
 	if (!a->loop)
@@ -702,19 +566,33 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	if ((rc = store_open(&a->store, err)) < 0 ||
 	    (rc = hv_open(&a->hv, err)) < 0)
 		return rc;
+	co->conf = &a->conf;
+	co->store = a->store;
+	co->hv = a->hv;
+	co->loop = a->loop;
+	co->rec.store = a->store;
+	co->rec.root = a->conf.control_root;
+	tasks_init(&co->tasks, &co->rec, a->loop, a->conf.task_retention,
+		   a->conf.task_max);
+	co->hooks = (struct core_hooks){
+		.task_ended = agent_task_ended,
+		.domain_gone = agent_domain_gone,
+		.domain_shutdown = agent_domain_shutdown,
+		.arg = a,
+	};
 	/* The control tree is dom0's alone: guests may neither read nor write
 	 * it.  Stale VM records from an earlier run are rebuilt below. */
 	if ((rc = store_mkdir(a->store, STORE_NOTX, a->conf.control_root, err)) < 0 ||
 	    (rc = store_set_perms(a->store, STORE_NOTX, a->conf.control_root,
 				  dom0_only, 1, err)) < 0)
 		return rc;
-	if (agent_load_vms(a, &a->vms) < 0)
+	if (agent_load_vms(a, &a->core.vms) < 0)
 		log_warn("%s: some VM files are invalid; they cannot be started",
 			 a->conf.vm_dir);
 	/* Of the old records only the restart guard's is kept. */
-	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
+	for (struct vm *vm = a->core.vms.head; vm; vm = vm->next)
 		if (vm->valid)
-			refresh_guard_load(a, vm);
+			policy_guard_load(&a->core, vm);
 	agent_path(a, "vm", p, sizeof(p));
 	agent_note_vm_domids(a, p);
 	if ((rc = store_rm(a->store, STORE_NOTX, p, err)) < 0)
@@ -728,13 +606,13 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	/* Tasks first: a start they say was in flight is rolled back by the
 	 * refresh rather than its domain adopted. */
 	agent_adopt_tasks(a);
-	refresh_run(a);
+	refresh_run(&a->core);
 	/* After the refresh: it adopts live domains and rolls back starts;
 	 * what is left of gone domains the old records name goes now. */
-	reconcile_run(&a->reconcile, a->store, a->hv, a->conf.script_dir,
-		      &a->vms, agent_reconcile_teardown, a);
-	for (struct vm *vm = a->vms.head; vm; vm = vm->next)
-		agent_publish_vm(a, vm);
+	reconcile_run(&co->reconcile, a->store, a->hv, a->conf.script_dir,
+		      &a->core.vms, agent_reconcile_teardown, a);
+	for (struct vm *vm = a->core.vms.head; vm; vm = vm->next)
+		rec_publish_vm(&a->core.rec, vm);
 	if ((rc = loop_add(a->loop, store_fd(a->store), agent_store_ready, a)) < 0)
 		return err_sys(err, -rc, "poll xenstore");
 	/* Watch the domain list before the requests, so that a start
@@ -747,7 +625,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	if ((rc = store_watch(a->store, fp, TOKEN_FIGURES, err)) < 0 ||
 	    (rc = store_watch(a->store, p, TOKEN_REQUEST, err)) < 0)
 		return rc;
-	log_info("ready: %u VM(s) from %s, control tree %s", a->vms.n,
+	log_info("ready: %u VM(s) from %s, control tree %s", a->core.vms.n,
 		 a->conf.vm_dir, a->conf.control_root);
 	return 0;
 }
@@ -791,7 +669,7 @@ void agent_reload(struct agent *a)
 	if (agent_load_vms(a, &fresh) < 0)
 		log_warn("%s: some VM files are invalid", a->conf.vm_dir);
 	for (struct vm **pn = &fresh.head; *pn;) {
-		struct vm *nv = *pn, *old, **po = reload_match(&a->vms.head, nv);
+		struct vm *nv = *pn, *old, **po = reload_match(&a->core.vms.head, nv);
 
 		if (!po) {
 			pn = &nv->next;
@@ -799,7 +677,7 @@ void agent_reload(struct agent *a)
 		}
 		old = *po;
 		*po = old->next;
-		a->vms.n--;
+		a->core.vms.n--;
 		if (vm_live(old)) {
 			/* Out of the fresh list, into the old VM's pending
 			 * definition; the old VM goes back in nv's place. */
@@ -833,13 +711,13 @@ void agent_reload(struct agent *a)
 		old->devs = NULL;
 		if (strcmp(old->name, nv->name)) {
 			snprintf(rel, sizeof(rel), "vm/%s", old->name);
-			agent_put(a, rel, NULL);
+			rec_put(&a->core.rec, rel, NULL);
 		}
 		vm_free(old);
 		pn = &nv->next;
 	}
 	/* What is left of the old list has no file any more. */
-	for (struct vm *old = a->vms.head, *next; old; old = next) {
+	for (struct vm *old = a->core.vms.head, *next; old; old = next) {
 		next = old->next;
 		if (vm_live(old)) {
 			log_warn("%s: VM file gone; kept while its domain lives",
@@ -852,7 +730,7 @@ void agent_reload(struct agent *a)
 			continue;
 		}
 		snprintf(rel, sizeof(rel), "vm/%s", old->name);
-		agent_put(a, rel, NULL);
+		rec_put(&a->core.rec, rel, NULL);
 		vm_free(old);
 	}
 	if (kept) {
@@ -864,36 +742,19 @@ void agent_reload(struct agent *a)
 		for (struct vm *k = kept; k; k = k->next)
 			fresh.n++;
 	}
-	a->vms = fresh;
-	for (struct vm *vm = a->vms.head; vm; vm = vm->next) {
+	a->core.vms = fresh;
+	for (struct vm *vm = a->core.vms.head; vm; vm = vm->next) {
 		vm->published = false;
-		agent_publish_vm(a, vm);
+		rec_publish_vm(&a->core.rec, vm);
 	}
-	refresh_run(a);
-}
-
-/* A halted VM about to start takes the definition read while its last
- * domain lived (agent_reload), renaming its record if the file did. */
-void agent_vm_take_next_def(struct agent *a, struct vm *vm)
-{
-	char old_name[65], rel[128];
-
-	if (!vm->next_def)
-		return;
-	if (vm_take_next_def(vm, old_name)) {
-		snprintf(rel, sizeof(rel), "vm/%s", old_name);
-		agent_put(a, rel, NULL);
-	}
-	log_info("%s: takes its VM file as re-read while it ran", vm->name);
-	vm->published = false;
-	agent_publish_vm(a, vm);
+	refresh_run(&a->core);
 }
 
 void agent_child_exited(struct agent *a, pid_t pid, int status)
 {
 	if (hotplug_reap(pid, status))
 		return;
-	if (!start_child_exited(a, pid, status))
+	if (!start_child_exited(&a->core, pid, status))
 		log_debug("child %d exited (status %d)", (int)pid, status);
 }
 
@@ -901,27 +762,27 @@ void agent_stop_tasks(struct agent *a)
 {
 	struct agent_err err;
 
-	a->stopping = true;
-	for (struct task *t = a->tasks; t; t = t->next) {
+	a->core.stopping = true;
+	for (struct task *t = a->core.tasks.head; t; t = t->next) {
 		if (t->state == TASK_RUNNING) {
 			if (t->start)
-				start_abort(a, t, "interrupted: the agent is stopping");
+				start_abort(&a->core, t, "interrupted: the agent is stopping");
 			else
-				ops_abort(a, t, "interrupted: the agent is stopping");
+				ops_abort(&a->core, t, "interrupted: the agent is stopping");
 		} else if (t->state == TASK_QUEUED) {
 			err_set(&err, EINTR,
 				"the agent stopped before this task ran; request it again");
-			task_end(a, t, &err, NULL);
+			task_end(t, &err, NULL);
 		}
 	}
 }
 
 void agent_dispose(struct agent *a)
 {
-	task_free_all(a);
-	reconcile_dispose(&a->reconcile);
-	free(a->unmanaged);
-	vm_list_dispose(&a->vms);
+	task_free_all(&a->core.tasks);
+	reconcile_dispose(&a->core.reconcile);
+	free(a->core.unmanaged);
+	vm_list_dispose(&a->core.vms);
 	hv_close(a->hv);
 	store_close(a->store);
 	loop_free(a->loop);

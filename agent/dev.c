@@ -2,8 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "dev.h"
+#include "log.h"
 
 #define DEV_TX_TRIES 8
 
@@ -209,4 +211,66 @@ void dev_remove_nodes(struct store *s, const struct dev *d)
 	snprintf(p, sizeof(p), "/local/domain/0/error%s",
 		 d->be + strlen("/local/domain/0"));
 	store_rm(s, STORE_NOTX, p, &err);
+}
+
+/* ---- teardown ------------------------------------------------------------ */
+
+struct teardown_note {
+	char what[128];
+};
+
+static void teardown_line(void *arg, const char *line)
+{
+	struct teardown_note *n = arg;
+
+	log_info("%s: %s", n->what, line);
+}
+
+static void teardown_done(void *arg, int status, const char *last)
+{
+	struct teardown_note *n = arg;
+
+	if (status == -ETIMEDOUT)
+		log_error("%s: script timed out", n->what);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		log_error("%s: script failed (status %d): %s", n->what, status, last);
+	free(n);
+}
+
+void dev_teardown(struct store *s, struct loop *l, unsigned timeout_s,
+		  const char *vm_name, struct dev *devs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct dev *d = &devs[i];
+		struct teardown_note *note;
+		struct hotplug_run *run;
+		struct agent_err err;
+
+		if (d->run)
+			hotplug_cancel(d->run);
+		/* Nodes first: the kernel drops the backend (netback removes
+		 * the vif, blkback lets go of the disk), then the script frees
+		 * what it set up; a dead domain's blkback would never answer a
+		 * Closing state. */
+		dev_remove_nodes(s, d);
+		note = calloc(1, sizeof(*note));
+		if (!note)
+			continue;
+		snprintf(note->what, sizeof(note->what), "%s of %s", d->name, vm_name);
+		if (dev_script(l, d, false, timeout_s,
+			       teardown_line, teardown_done, note, &run, &err) < 0) {
+			log_error("%s: %s", note->what, err.msg);
+			free(note);
+		}
+	}
+	/* The per-domain directories dev_write made: backend/<kind>/<domid>. */
+	for (unsigned i = 0; i < n; i++) {
+		struct agent_err err;
+		char dir[128];
+
+		snprintf(dir, sizeof(dir), "%.*s",
+			 (int)(strrchr(devs[i].be, '/') - devs[i].be), devs[i].be);
+		store_rm(s, STORE_NOTX, dir, &err);
+	}
+	free(devs);
 }

@@ -57,5 +57,10 @@ int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
 	       struct hotplug_run **run_r, struct agent_err *err);
 /* Remove a device's nodes (and its error node); never fails hard. */
 void dev_remove_nodes(struct store *s, const struct dev *d);
+/* A domain is gone or going: remove its devices' nodes (the backends then
+ * close) and run each script's remove/offline in the background, logging
+ * under vm_name; frees devs. */
+void dev_teardown(struct store *s, struct loop *l, unsigned timeout_s,
+		  const char *vm_name, struct dev *devs, unsigned n);
 
 #endif

@@ -154,3 +154,21 @@ int domtree_remove(struct store *s, int domid, const char *uuid,
 	}
 	return rc;
 }
+
+int domtree_watch_shutdown(struct store *s, struct vm *vm, bool on,
+			   struct agent_err *err)
+{
+	char path[64], token[96];
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown",
+		 vm->domid);
+	snprintf(token, sizeof(token), DOMTREE_TOKEN_SHUTDOWN "%s", vm->name);
+	if (on && !vm->watching)
+		rc = store_watch(s, path, token, err);
+	else if (!on && vm->watching)
+		store_unwatch(s, path, token);
+	if (!rc)
+		vm->watching = on;
+	return rc;
+}

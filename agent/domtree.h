@@ -22,6 +22,7 @@
 #include "conf.h"
 #include "err.h"
 #include "store.h"
+#include "vm.h"
 
 /* One transaction, retried on conflict: a stale tree of the same domid is
  * removed, then the domain's directory, name, domid, vm, control and data. */
@@ -34,6 +35,11 @@ int domtree_vm_details(struct store *s, const struct vm_conf *c,
 		       const char *uuid, struct agent_err *err);
 int domtree_dom_details(struct store *s, unsigned domid,
 			const struct vm_conf *c, struct agent_err *err);
+/* Watch (on) or stop watching (off) vm's ~/control/shutdown, with the
+ * token DOMTREE_TOKEN_SHUTDOWN "<name>"; vm->watching says which. */
+#define DOMTREE_TOKEN_SHUTDOWN "shutdown/"
+int domtree_watch_shutdown(struct store *s, struct vm *vm, bool on,
+			   struct agent_err *err);
 /* Remove /local/domain/D (when domid >= 0) and /vm/<uuid> (when set). */
 int domtree_remove(struct store *s, int domid, const char *uuid,
 		   struct agent_err *err);

@@ -309,8 +309,31 @@ static size_t pvh_acpi_build(uint8_t *tbl, uint64_t tbl_gpa, uint8_t *rsdp,
 	return MADT + madt_len;
 }
 
-int hv_create(struct hv *hv, const struct hv_create_args *a,
-	      unsigned *domid_r, struct agent_err *err)
+/* What differs between guest types in the two steps every type shares:
+ * the domain's creation and the build.  Each type is one of these and one
+ * pair of small public entry points (hv_create_<type>, hv_build_<type>);
+ * a new type adds a row, not branches. */
+struct hv_kind {
+	const char *name;
+	uint32_t cdf_flags;		/* XEN_DOMCTL_CDF_*: the container */
+	uint32_t emu_flags;		/* XEN_X86_EMU_*: what Xen emulates */
+	bool set_tsc;			/* set the TSC mode, the default too */
+	/* After the limits are set (HVM params, paging pool, CPUID). */
+	int (*created)(xc_interface *xch, unsigned domid,
+		       const struct hv_create_args *a, struct agent_err *err);
+	int container;			/* XC_DOM_*_CONTAINER */
+	/* Before the builder's init: the guest-physical memory map. */
+	void (*layout)(struct xc_dom_image *dom, unsigned mem_mb);
+	/* After guest memory is allocated: firmware tables, e820. */
+	int (*hw)(struct xc_dom_image *dom, struct hv_built *b,
+		  unsigned vcpus, struct agent_err *err);
+	/* Once built: what to let go of before the domain may run. */
+	void (*let_go)(struct hv_built *b);
+};
+
+static int hv_create_kind(struct hv *hv, const struct hv_kind *k,
+			  const struct hv_create_args *a, unsigned *domid_r,
+			  struct agent_err *err)
 {
 	struct xen_domctl_createdomain cfg = {
 		.max_vcpus = a->vcpus,
@@ -323,12 +346,8 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 	int rc;
 
 	memcpy(cfg.handle, a->uuid, 16);
-	if (a->pvh) {
-		/* PVH is an HVM container without a device model: HAP and the
-		 * local APIC, nothing else emulated. */
-		cfg.flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap;
-		cfg.arch.emulation_flags = XEN_X86_EMU_LAPIC;
-	}
+	cfg.flags = k->cdf_flags;
+	cfg.arch.emulation_flags = k->emu_flags;
 	if (xc_domain_create(hv->xch, &domid, &cfg) < 0)
 		return hv_fail(hv->xch, err, errno, "create domain");
 	if (xc_domain_max_vcpus(hv->xch, domid, a->vcpus) < 0) {
@@ -347,7 +366,7 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 	 * 0's TSC offset (tsc_set_info, xen/arch/x86/time.c).  Without it 5
 	 * starts of the test guest in 42 triple-faulted before their first
 	 * console line; with it none in 82.  PV keeps the behaviour it had. */
-	if ((a->tsc_mode || a->pvh) &&
+	if ((a->tsc_mode || k->set_tsc) &&
 	    xc_domain_set_tsc_info(hv->xch, domid, a->tsc_mode, 0, 0, 0) < 0) {
 		rc = hv_fail(hv->xch, err, errno, "set TSC mode");
 		goto fail;
@@ -357,7 +376,7 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 		rc = hv_fail(hv->xch, err, errno, "set time offset");
 		goto fail;
 	}
-	if (a->pvh && (rc = pvh_create(hv->xch, domid, a, err)) < 0)
+	if (k->created && (rc = k->created(hv->xch, domid, a, err)) < 0)
 		goto fail;
 	*domid_r = domid;
 	return 0;
@@ -495,8 +514,9 @@ static void pvh_let_go(struct hv_built *b)
 	b->dom = NULL;
 }
 
-int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
-	     struct hv_built **built_r, struct agent_err *err)
+static int hv_build_kind(const struct hv_kind *k, const struct hv_build_args *a,
+			 struct hv_build_result *res, struct hv_built **built_r,
+			 struct agent_err *err)
 {
 	xc_interface *xch = NULL;
 	struct xc_dom_image *dom = NULL;
@@ -516,7 +536,7 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 		rc = hv_fail(xch, err, errno ? errno : ENOMEM, "allocate builder");
 		goto out;
 	}
-	dom->container_type = a->pvh ? XC_DOM_HVM_CONTAINER : XC_DOM_PV_CONTAINER;
+	dom->container_type = k->container;
 	BUILD_STEP(xc_dom_kernel_file(dom, a->kernel), "load kernel");
 	/* Xen 4.17 has no ramdisk call: the first module is the initrd. */
 	if (a->ramdisk)
@@ -528,8 +548,8 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	dom->xenstore_evtchn = a->store_port;
 	dom->xenstore_domid = 0;
 	dom->max_vcpus = a->vcpus;
-	if (a->pvh)
-		pvh_layout(dom, a->mem_mb);
+	if (k->layout)
+		k->layout(dom, a->mem_mb);
 	BUILD_STEP(xc_dom_boot_xen_init(dom, xch, a->domid), "builder init");
 	{
 		/* The bzImage loader swaps the file's bytes for the decompressed
@@ -542,7 +562,7 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	}
 	BUILD_STEP(xc_dom_mem_init(dom, a->mem_mb), "set up memory");
 	BUILD_STEP(xc_dom_boot_mem_init(dom), "allocate guest memory");
-	if (a->pvh && (rc = pvh_hw(dom, b, a->vcpus, err)) < 0)
+	if (k->hw && (rc = k->hw(dom, b, a->vcpus, err)) < 0)
 		goto out;
 	BUILD_STEP(xc_dom_build_image(dom), "build image");
 	BUILD_STEP(xc_dom_boot_image(dom), "boot image");
@@ -561,8 +581,8 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	b->xch = xch;
 	b->dom = dom;
 	b->cache_out = a->kernel_cache_out;
-	if (a->pvh)
-		pvh_let_go(b);
+	if (k->let_go)
+		k->let_go(b);
 	*built_r = b;
 	return 0;
 out:
@@ -571,6 +591,54 @@ out:
 	xc_interface_close(xch);
 	free(b);
 	return rc;
+}
+
+/* ---- the guest types ----------------------------------------------------- */
+
+/* PV: the guest runs paravirtualised in its own container; nothing is
+ * emulated, no firmware tables. */
+static const struct hv_kind hv_pv = {
+	.name = "pv",
+	.container = XC_DOM_PV_CONTAINER,
+};
+
+/* PVH is an HVM container without a device model: HAP and the local APIC,
+ * nothing else emulated (above: pvh_create, pvh_layout, pvh_hw,
+ * pvh_let_go). */
+static const struct hv_kind hv_pvh = {
+	.name = "pvh",
+	.cdf_flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+	.emu_flags = XEN_X86_EMU_LAPIC,
+	.set_tsc = true,
+	.created = pvh_create,
+	.container = XC_DOM_HVM_CONTAINER,
+	.layout = pvh_layout,
+	.hw = pvh_hw,
+	.let_go = pvh_let_go,
+};
+
+int hv_create_pv(struct hv *hv, const struct hv_create_args *a,
+		 unsigned *domid_r, struct agent_err *err)
+{
+	return hv_create_kind(hv, &hv_pv, a, domid_r, err);
+}
+
+int hv_build_pv(const struct hv_build_args *a, struct hv_build_result *res,
+		struct hv_built **built_r, struct agent_err *err)
+{
+	return hv_build_kind(&hv_pv, a, res, built_r, err);
+}
+
+int hv_create_pvh(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err)
+{
+	return hv_create_kind(hv, &hv_pvh, a, domid_r, err);
+}
+
+int hv_build_pvh(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err)
+{
+	return hv_build_kind(&hv_pvh, a, res, built_r, err);
 }
 
 int hv_built_save_kernel(struct hv_built *b, struct agent_err *err)

@@ -25,7 +25,6 @@ struct hv_dominfo {
 };
 
 struct hv_create_args {
-	bool pvh;		/* HVM container, HAP, emulated local APIC only */
 	unsigned char uuid[16];
 	unsigned vcpus;
 	uint64_t maxmem_kb;
@@ -35,7 +34,6 @@ struct hv_create_args {
 
 struct hv_build_args {
 	unsigned domid;
-	bool pvh;
 	const char *kernel, *ramdisk, *cmdline;	/* ramdisk may be NULL */
 	/* Where to keep the decompressed kernel for later builds (NULL: no). */
 	const char *kernel_cache_out;
@@ -63,9 +61,12 @@ int hv_getinfo(struct hv *hv, unsigned domid, struct hv_dominfo *info,
 	       struct agent_err *err);
 int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err);
 
-/* Create a paused domain with its limits set (vcpus, memory, TSC, RTC). */
-int hv_create(struct hv *hv, const struct hv_create_args *a,
-	      unsigned *domid_r, struct agent_err *err);
+/* Create a paused domain with its limits set (vcpus, memory, TSC, RTC):
+ * one entry point per guest type (guest.c's table names them). */
+int hv_create_pv(struct hv *hv, const struct hv_create_args *a,
+		 unsigned *domid_r, struct agent_err *err);
+int hv_create_pvh(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err);
 int hv_evtchn_alloc(struct hv *hv, unsigned domid, unsigned *port_r,
 		    struct agent_err *err);
 int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err);
@@ -80,8 +81,10 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
  * the result has been handed on.  For PVH it has already let go of the
  * guest's memory and keeps only a decompressed kernel still to be cached:
  * the domain may be unpaused at once. */
-int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
-	     struct hv_built **built_r, struct agent_err *err);
+int hv_build_pv(const struct hv_build_args *a, struct hv_build_result *res,
+		struct hv_built **built_r, struct agent_err *err);
+int hv_build_pvh(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err);
 void hv_built_release(struct hv_built *b);
 /* When the build decompressed the kernel and kernel_cache_out was given,
  * write the decompressed ELF there (atomically): later builds can load it

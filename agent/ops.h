@@ -18,16 +18,16 @@
 #ifndef XSAGENT_OPS_H
 #define XSAGENT_OPS_H
 
-#include "agent.h"
+#include "core.h"
 #include "task.h"
 
 /* Run task t (any operation but start). */
-void ops_run(struct agent *a, struct task *t);
+void ops_run(struct core *co, struct task *t);
 /* The domain t waited for has ended (the refresh cleaned it up). */
-void ops_domain_ended(struct agent *a, struct task *t, const char *reason);
+void ops_domain_ended(struct core *co, struct task *t, const char *reason);
 /* End a waiting stop/reboot now, failed with why. */
-void ops_abort(struct agent *a, struct task *t, const char *why);
+void ops_abort(struct core *co, struct task *t, const char *why);
 /* Start vm again in a task of the agent's own (on_*=restart). */
-void ops_restart(struct agent *a, struct vm *vm, const char *reason);
+void ops_restart(struct core *co, struct vm *vm, const char *reason);
 
 #endif

@@ -2,10 +2,11 @@
  * step with the hypervisor's domain list (xc_domain_getinfolist), matched
  * by the domain handle, which the agent sets to the VM's UUID:
  *
- *   a VM's domain shut down     its on_poweroff/on_reboot/on_crash action
- *                               (or the stop/reboot the agent asked for):
- *                               destroy, restart or preserve
- *   a VM's domain vanished      the VM is halted, its nodes and devices go
+ *   a VM's domain shut down     reported (hooks.domain_shutdown): the agent
+ *                               applies the on_* action or the stop/reboot
+ *                               it asked for (policy.c)
+ *   a VM's domain vanished      the VM is halted, its nodes and devices go;
+ *                               reported (hooks.domain_gone)
  *   a running domain with a     adopted (after an agent restart)
  *   VM's UUID
  *   any other domain but dom0   listed under <root>/unmanaged, never touched
@@ -17,23 +18,20 @@
 #ifndef XSAGENT_REFRESH_H
 #define XSAGENT_REFRESH_H
 
-#include "agent.h"
+#include "core.h"
 
-void refresh_run(struct agent *a);
+void refresh_run(struct core *co);
 /* The VM's domain is over: destroy it (when destroy), tear its devices
  * down, remove its nodes, and mark the VM halted with reason as its last
  * shutdown reason. */
-void refresh_end_domain(struct agent *a, struct vm *vm, const char *reason,
+void refresh_end_domain(struct core *co, struct vm *vm, const char *reason,
 			bool destroy);
 /* <root>/figures changed: (re)arm or stop the figures timer. */
-void refresh_figures_requests(struct agent *a);
+void refresh_figures_requests(struct core *co);
 /* A refresh that also publishes every running VM's figures. */
-void refresh_figures(struct agent *a);
+void refresh_figures(struct core *co);
 /* Rebuild the device list of a domain the agent did not start in this
  * run (adopted, or left by an interrupted start). */
-void refresh_recover_devices(struct agent *a, struct vm *vm, unsigned domid);
-/* Read the restart guard's record an earlier run of the agent left under
- * <root>/vm/<name>/restarts (before that tree is rebuilt). */
-void refresh_guard_load(struct agent *a, struct vm *vm);
+void refresh_recover_devices(struct core *co, struct vm *vm, unsigned domid);
 
 #endif

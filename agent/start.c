@@ -37,6 +37,7 @@
 #include "child.h"
 #include "dev.h"
 #include "domtree.h"
+#include "guest.h"
 #include "hotplug.h"
 #include "kcache.h"
 #include "log.h"
@@ -48,8 +49,8 @@ struct start;
 struct stage {
 	const char *name;
 	unsigned lo, hi;
-	int (*run)(struct agent *a, struct start *st);
-	void (*undo)(struct agent *a, struct start *st);
+	int (*run)(struct core *co, struct start *st);
+	void (*undo)(struct core *co, struct start *st);
 	bool (*needed)(const struct start *st);	/* NULL: always */
 };
 
@@ -61,9 +62,10 @@ struct build_msg {
 };
 
 struct start {
-	struct agent *a;
+	struct core *co;
 	struct task *t;
 	struct vm *vm;
+	const struct guest_type *type;	/* its construct and init hooks */
 	int stage;			/* index into stages[] being run */
 	bool held;			/* the test hook held this stage once */
 	char uuid[37];
@@ -80,22 +82,22 @@ struct start {
 	uint64_t stage_t0;
 	uint64_t stage_ms[8];
 	uint64_t build_ms;
-	uint64_t reserved_kb;		/* counted in a->reserved_kb until built */
+	uint64_t reserved_kb;		/* counted in co->reserved_kb until built */
 	struct agent_err err;
 };
 
-static int construct_run(struct agent *a, struct start *st);
-static void construct_undo(struct agent *a, struct start *st);
-static int init_run(struct agent *a, struct start *st);
-static void init_undo(struct agent *a, struct start *st);
-static int store_vm_run(struct agent *a, struct start *st);
-static void store_vm_undo(struct agent *a, struct start *st);
-static int store_domain_run(struct agent *a, struct start *st);
-static int watches_run(struct agent *a, struct start *st);
-static void watches_undo(struct agent *a, struct start *st);
-static int refresh_run(struct agent *a, struct start *st);
-static int devices_run(struct agent *a, struct start *st);
-static void devices_undo(struct agent *a, struct start *st);
+static int construct_run(struct core *co, struct start *st);
+static void construct_undo(struct core *co, struct start *st);
+static int init_run(struct core *co, struct start *st);
+static void init_undo(struct core *co, struct start *st);
+static int store_vm_run(struct core *co, struct start *st);
+static void store_vm_undo(struct core *co, struct start *st);
+static int store_domain_run(struct core *co, struct start *st);
+static int watches_run(struct core *co, struct start *st);
+static void watches_undo(struct core *co, struct start *st);
+static int refresh_run(struct core *co, struct start *st);
+static int devices_run(struct core *co, struct start *st);
+static void devices_undo(struct core *co, struct start *st);
 static bool devices_needed(const struct start *st);
 
 static const struct stage stages[] = {
@@ -109,16 +111,15 @@ static const struct stage stages[] = {
 };
 #define NSTAGES ((int)(sizeof(stages) / sizeof(stages[0])))
 
-static void stage_next(struct agent *a, struct start *st);
-static void stage_fail(struct agent *a, struct start *st);
+static void stage_next(struct core *co, struct start *st);
+static void stage_fail(struct core *co, struct start *st);
 
 /* ---- construct ---------------------------------------------------------- */
 
-static int construct_run(struct agent *a, struct start *st)
+static int construct_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
 	struct hv_create_args args = {
-		.pvh = c->type == VM_TYPE_PVH,
 		.vcpus = (unsigned)c->vcpus,
 		.maxmem_kb = (uint64_t)(c->maxmem ? c->maxmem : c->memory) * 1024,
 		.tsc_mode = c->tsc_mode,
@@ -130,36 +131,36 @@ static int construct_run(struct agent *a, struct start *st)
 
 	/* Refuse before creating anything: Xen would fail half-way through
 	 * populating memory with a less helpful message. */
-	if ((rc = hv_free_kb(a->hv, &free_kb, &st->err)) < 0)
+	if ((rc = hv_free_kb(co->hv, &free_kb, &st->err)) < 0)
 		return rc;
 	/* Starts run side by side: memory the builders of other starts are
 	 * about to populate is not free. */
-	free_kb = free_kb > a->reserved_kb ? free_kb - a->reserved_kb : 0;
+	free_kb = free_kb > co->reserved_kb ? free_kb - co->reserved_kb : 0;
 	if ((uint64_t)c->memory * 1024 > free_kb)
 		return err_set(&st->err, ENOMEM,
 			       "%s needs %lld MiB but the host has %llu MiB free",
 			       st->vm->name, c->memory,
 			       (unsigned long long)(free_kb / 1024));
 	st->reserved_kb = (uint64_t)c->memory * 1024;
-	a->reserved_kb += st->reserved_kb;
+	co->reserved_kb += st->reserved_kb;
 	memcpy(args.uuid, c->uuid, 16);
-	if ((rc = hv_create(a->hv, &args, &domid, &st->err)) < 0)
+	if ((rc = st->type->create(co->hv, &args, &domid, &st->err)) < 0)
 		return rc;
 	st->domid = (int)domid;
 	st->vm->domid = st->domid;
-	task_put(a, st->t, "domid", "%u", domid);
-	return domtree_make(a->store, domid, st->vm->name, st->uuid, &st->err);
+	task_put(st->t, "domid", "%u", domid);
+	return domtree_make(co->store, domid, st->vm->name, st->uuid, &st->err);
 }
 
-static void construct_undo(struct agent *a, struct start *st)
+static void construct_undo(struct core *co, struct start *st)
 {
 	struct agent_err e;
 
 	if (st->domid < 0)
 		return;
-	if (hv_destroy(a->hv, (unsigned)st->domid, &e) < 0)
+	if (hv_destroy(co->hv, (unsigned)st->domid, &e) < 0)
 		log_error("task %s: rollback: %s", st->t->id, e.msg);
-	if (domtree_remove(a->store, st->domid, NULL, &e) < 0)
+	if (domtree_remove(co->store, st->domid, NULL, &e) < 0)
 		log_error("task %s: rollback: %s", st->t->id, e.msg);
 	st->vm->domid = -1;
 	st->domid = -1;
@@ -167,15 +168,22 @@ static void construct_undo(struct agent *a, struct start *st)
 
 /* ---- init: the builder runs in a child ---------------------------------- */
 
+/* What the builder child gets (a copy, by fork). */
+struct build_job {
+	const struct guest_type *type;
+	struct hv_build_args args;
+};
+
 static int build_child(void *arg, int fd)
 {
-	const struct hv_build_args *args = arg;
+	const struct build_job *job = arg;
+	const struct hv_build_args *args = &job->args;
 	struct hv_built *built = NULL;
 	struct build_msg msg = { 0 };
 
 	uint64_t t0 = loop_now_ms();
 
-	msg.rc = hv_build(args, &msg.res, &built, &msg.err);
+	msg.rc = job->type->build(args, &msg.res, &built, &msg.err);
 	msg.build_ms = loop_now_ms() - t0;
 	/* Report first: keeping the decompressed kernel and releasing the
 	 * builder's mappings take a while and the parent need not wait. */
@@ -192,20 +200,20 @@ static int build_child(void *arg, int fd)
 	return msg.rc ? 1 : 0;
 }
 
-static void child_stop(struct agent *a, struct start *st)
+static void child_stop(struct core *co, struct start *st)
 {
 	if (st->child_fd >= 0) {
-		loop_del(a->loop, st->child_fd);
+		loop_del(co->loop, st->child_fd);
 		close(st->child_fd);
 		st->child_fd = -1;
 	}
-	loop_timer_disarm(a->loop, &st->timer);
+	loop_timer_disarm(co->loop, &st->timer);
 }
 
 static void build_reported(void *arg, int fd, short revents)
 {
 	struct start *st = arg;
-	struct agent *a = st->a;
+	struct core *co = st->co;
 	struct build_msg msg;
 	ssize_t n;
 	int rc;
@@ -214,43 +222,43 @@ static void build_reported(void *arg, int fd, short revents)
 	n = read(fd, &msg, sizeof(msg));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	child_stop(a, st);
-	a->reserved_kb -= st->reserved_kb;	/* populated now, or never */
+	child_stop(co, st);
+	co->reserved_kb -= st->reserved_kb;	/* populated now, or never */
 	st->reserved_kb = 0;
 	if (n != (ssize_t)sizeof(msg)) {
 		/* The child died before reporting (killed, or crashed). */
 		err_set(&st->err, EIO, "domain builder exited without a result");
-		stage_fail(a, st);
+		stage_fail(co, st);
 		return;
 	}
 	st->build_ms = msg.build_ms;
 	if (msg.rc < 0) {
 		st->err = msg.err;
-		stage_fail(a, st);
+		stage_fail(co, st);
 		return;
 	}
 	/* Console nodes go in before the introduce: xenconsoled reads them
 	 * when @introduceDomain fires and would otherwise read again. */
-	rc = domtree_rings(a->store, (unsigned)st->domid, st->console_port,
+	rc = domtree_rings(co->store, (unsigned)st->domid, st->console_port,
 			   msg.res.console_mfn, st->store_port,
 			   msg.res.store_mfn, &st->err);
 	if (!rc)
-		rc = store_introduce(a->store, (unsigned)st->domid,
+		rc = store_introduce(co->store, (unsigned)st->domid,
 				     (unsigned long)msg.res.store_mfn,
 				     st->store_port, &st->err);
 	/* Devices, as xend wrote them in init: frontend and backend nodes;
 	 * the devices stage waits for them. */
 	if (!rc)
-		rc = dev_plan(st->vm, (unsigned)st->domid, a->conf.script_dir,
+		rc = dev_plan(st->vm, (unsigned)st->domid, co->conf->script_dir,
 			      &st->devs, &st->ndevs, &st->err);
 	for (unsigned i = 0; !rc && i < st->ndevs; i++)
-		rc = dev_write(a->store, &st->devs[i], (unsigned)st->domid, st->vm,
+		rc = dev_write(co->store, &st->devs[i], (unsigned)st->domid, st->vm,
 			       &st->err);
 	if (rc < 0) {
-		stage_fail(a, st);
+		stage_fail(co, st);
 		return;
 	}
-	stage_next(a, st);
+	stage_next(co, st);
 }
 
 static void build_timeout(void *arg)
@@ -259,19 +267,19 @@ static void build_timeout(void *arg)
 
 	if (st->child > 0)
 		kill(st->child, SIGKILL);
-	child_stop(st->a, st);
+	child_stop(st->co, st);
 	err_set(&st->err, ETIMEDOUT, "domain builder timed out after %lld s",
-		st->a->conf.build_timeout);
-	stage_fail(st->a, st);
+		st->co->conf->build_timeout);
+	stage_fail(st->co, st);
 }
 
-static int init_run(struct agent *a, struct start *st)
+static int init_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
 	char use[1100], fill[1100];
+	struct build_job job = { .type = st->type };
 	struct hv_build_args args = {
 		.domid = (unsigned)st->domid,
-		.pvh = c->type == VM_TYPE_PVH,
 		.kernel = use,
 		.kernel_cache_out = fill,
 		.ramdisk = *c->ramdisk ? c->ramdisk : NULL,
@@ -286,93 +294,94 @@ static int init_run(struct agent *a, struct start *st)
 		return err_sys(&st->err, errno, "kernel %s", c->kernel);
 	if (*c->ramdisk && access(c->ramdisk, R_OK) < 0)
 		return err_sys(&st->err, errno, "ramdisk %s", c->ramdisk);
-	kcache_lookup(a->conf.kernel_cache, c->kernel, use, sizeof(use), fill,
+	kcache_lookup(co->conf->kernel_cache, c->kernel, use, sizeof(use), fill,
 		      sizeof(fill));
 	if (!*fill)
 		args.kernel_cache_out = NULL;
 	log_info("task %s: kernel %s%s", st->t->id, use,
 		 *fill ? " (decompressed copy will be cached)" : "");
-	if ((rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid, &st->store_port,
+	if ((rc = hv_evtchn_alloc(co->hv, (unsigned)st->domid, &st->store_port,
 				  &st->err)) < 0 ||
-	    (rc = hv_evtchn_alloc(a->hv, (unsigned)st->domid,
+	    (rc = hv_evtchn_alloc(co->hv, (unsigned)st->domid,
 				  &st->console_port, &st->err)) < 0)
 		return rc;
 	args.store_port = st->store_port;
 	args.console_port = st->console_port;
-	/* fork() gives the child its own copy of args. */
-	rc = child_fork(build_child, &args, &st->child, &st->child_fd, &st->err);
+	/* fork() gives the child its own copy of the job. */
+	job.args = args;
+	rc = child_fork(build_child, &job, &st->child, &st->child_fd, &st->err);
 	if (rc < 0)
 		return rc;
-	if ((rc = loop_add(a->loop, st->child_fd, build_reported, st)) < 0) {
+	if ((rc = loop_add(co->loop, st->child_fd, build_reported, st)) < 0) {
 		kill(st->child, SIGKILL);
-		child_stop(a, st);
+		child_stop(co, st);
 		return err_sys(&st->err, -rc, "watch the domain builder");
 	}
 	loop_timer_init(&st->timer, build_timeout, st);
-	loop_timer_arm(a->loop, &st->timer,
-		       loop_now_ms() + (uint64_t)a->conf.build_timeout * 1000);
+	loop_timer_arm(co->loop, &st->timer,
+		       loop_now_ms() + (uint64_t)co->conf->build_timeout * 1000);
 	return STAGE_WAIT;
 }
 
-static void init_undo(struct agent *a, struct start *st)
+static void init_undo(struct core *co, struct start *st)
 {
 	/* The domain goes with construct's undo; a builder still running must
 	 * die first so that nothing maps the domain's memory any more. */
 	if (st->child > 0 && st->child_fd >= 0)
 		kill(st->child, SIGKILL);
-	child_stop(a, st);
-	agent_devices_teardown(a, st->vm->name, st->devs, st->ndevs);
+	child_stop(co, st);
+	core_devices_teardown(co, st->vm->name, st->devs, st->ndevs);
 	st->devs = NULL;
 	st->ndevs = 0;
 }
 
 /* ---- store-vm, store-domain, watches, refresh ---------------------------- */
 
-static int store_vm_run(struct agent *a, struct start *st)
+static int store_vm_run(struct core *co, struct start *st)
 {
-	return domtree_vm_details(a->store, &st->vm->conf, st->uuid, &st->err);
+	return domtree_vm_details(co->store, &st->vm->conf, st->uuid, &st->err);
 }
 
-static void store_vm_undo(struct agent *a, struct start *st)
+static void store_vm_undo(struct core *co, struct start *st)
 {
 	struct agent_err e;
 
-	if (domtree_remove(a->store, -1, st->uuid, &e) < 0)
+	if (domtree_remove(co->store, -1, st->uuid, &e) < 0)
 		log_error("task %s: rollback: %s", st->t->id, e.msg);
 }
 
-static int store_domain_run(struct agent *a, struct start *st)
+static int store_domain_run(struct core *co, struct start *st)
 {
-	return domtree_dom_details(a->store, (unsigned)st->domid, &st->vm->conf,
+	return domtree_dom_details(co->store, (unsigned)st->domid, &st->vm->conf,
 				   &st->err);
 }
 
 /* xend watched ~/control/shutdown to time a guest's response to a
  * shutdown request.  The watch belongs to the VM, not the task: it lives as
  * long as the domain (the agent drops it when the domain goes). */
-static int watches_run(struct agent *a, struct start *st)
+static int watches_run(struct core *co, struct start *st)
 {
-	int rc = agent_watch_shutdown(a, st->vm, true, &st->err);
+	int rc = domtree_watch_shutdown(co->store, st->vm, true, &st->err);
 
 	st->watching = !rc;
 	return rc;
 }
 
-static void watches_undo(struct agent *a, struct start *st)
+static void watches_undo(struct core *co, struct start *st)
 {
 	struct agent_err e;
 
 	if (st->watching)
-		agent_watch_shutdown(a, st->vm, false, &e);
+		domtree_watch_shutdown(co->store, st->vm, false, &e);
 	st->watching = false;
 }
 
-static int refresh_run(struct agent *a, struct start *st)
+static int refresh_run(struct core *co, struct start *st)
 {
 	struct hv_dominfo info;
 	int rc;
 
-	rc = hv_getinfo(a->hv, (unsigned)st->domid, &info, &st->err);
+	rc = hv_getinfo(co->hv, (unsigned)st->domid, &info, &st->err);
 	if (rc == -ENOENT)
 		return err_set(&st->err, ESRCH, "domain %d vanished during the start",
 			       st->domid);
@@ -392,38 +401,38 @@ static bool devices_needed(const struct start *st)
 	return st->ndevs > 0;
 }
 
-static void dev_publish(struct agent *a, struct start *st, const struct dev *d,
+static void dev_publish(struct start *st, const struct dev *d,
 			const char *what)
 {
 	char key[64];
 
 	snprintf(key, sizeof(key), "devices/%s-%s",
 		 d->kind == DEV_VIF ? "vif" : "vbd", strchr(d->name, ' ') + 1);
-	task_put(a, st->t, key, "%s", what);
+	task_put(st->t, key, "%s", what);
 }
 
 /* Read backend key of d into buf ("" when absent). */
-static void be_read(struct agent *a, const struct dev *d, const char *key,
+static void be_read(struct core *co, const struct dev *d, const char *key,
 		    char *buf, size_t n)
 {
 	char p[200];
 
 	snprintf(p, sizeof(p), "%s/%s", d->be, key);
-	store_read_str(a->store, STORE_NOTX, p, buf, n);
+	store_read_str(co->store, STORE_NOTX, p, buf, n);
 }
 
-static void devices_fail(struct agent *a, struct start *st, const struct dev *d,
+static void devices_fail(struct core *co, struct start *st, const struct dev *d,
 			 const char *fmt, const char *detail)
 {
 	char msg[200];
 
 	snprintf(msg, sizeof(msg), fmt, detail);
 	err_set(&st->err, EIO, "%s of %s: %s", d->name, st->vm->name, msg);
-	dev_publish(a, st, d, "failed");
-	stage_fail(a, st);
+	dev_publish(st, d, "failed");
+	stage_fail(co, st);
 }
 
-static void devices_check(struct agent *a, struct start *st);
+static void devices_check(struct core *co, struct start *st);
 
 static void dev_script_line(void *arg, const char *line)
 {
@@ -433,40 +442,40 @@ static void dev_script_line(void *arg, const char *line)
 }
 
 /* hotplug_done_fn gets one pointer: find the start the device is in. */
-static struct start *dev_owner(struct agent *a, const struct dev *d)
+static struct start *dev_owner(struct core *co, const struct dev *d)
 {
-	for (struct task *t = a->tasks; t; t = t->next)
+	for (struct task *t = co->tasks.head; t; t = t->next)
 		if (t->start && t->start->devs && d >= t->start->devs &&
 		    d < t->start->devs + t->start->ndevs)
 			return t->start;
 	return NULL;
 }
 
-static struct agent *dev_agent;	/* the one agent (for script callbacks) */
+static struct core *dev_core;	/* the one core (for script callbacks) */
 
 static void dev_script_done(void *arg, int status, const char *last)
 {
 	struct dev *d = arg;
-	struct agent *a = dev_agent;
-	struct start *st = dev_owner(a, d);
+	struct core *co = dev_core;
+	struct start *st = dev_owner(co, d);
 	char hs[32], he[160];
 
 	d->run = NULL;
 	if (!st)
 		return;
-	be_read(a, d, "hotplug-status", hs, sizeof(hs));
-	be_read(a, d, "hotplug-error", he, sizeof(he));
+	be_read(co, d, "hotplug-status", hs, sizeof(hs));
+	be_read(co, d, "hotplug-error", he, sizeof(he));
 	if (status == -ETIMEDOUT) {
 		char t[32];
 
-		snprintf(t, sizeof(t), "%lld", a->conf.hotplug_timeout);
-		devices_fail(a, st, d, "hotplug script timed out after %s s", t);
+		snprintf(t, sizeof(t), "%lld", co->conf->hotplug_timeout);
+		devices_fail(co, st, d, "hotplug script timed out after %s s", t);
 		return;
 	}
 	/* The status decides, even when the script exited 0 (xl then wrongly
 	 * reports success). */
 	if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
-		devices_fail(a, st, d, !strcmp(hs, "busy") ? "busy: %s" : "%s",
+		devices_fail(co, st, d, !strcmp(hs, "busy") ? "busy: %s" : "%s",
 			     *he ? he : "hotplug-status is error");
 		return;
 	}
@@ -476,18 +485,18 @@ static void dev_script_done(void *arg, int status, const char *last)
 		snprintf(why, sizeof(why), "hotplug script failed (status %d): %s",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : status,
 			 *he ? he : *last ? last : "no message");
-		devices_fail(a, st, d, "%s", why);
+		devices_fail(co, st, d, "%s", why);
 		return;
 	}
 	d->script_ok = true;
 	if (d->kind == DEV_VBD)
-		be_read(a, d, "node", d->node, sizeof(d->node));
+		be_read(co, d, "node", d->node, sizeof(d->node));
 	d->phase = DEV_STATUS;
-	devices_check(a, st);
+	devices_check(co, st);
 }
 
 /* Move every device on as far as the store says it can go. */
-static void devices_check(struct agent *a, struct start *st)
+static void devices_check(struct core *co, struct start *st)
 {
 	unsigned connected = 0;
 
@@ -496,43 +505,43 @@ static void devices_check(struct agent *a, struct start *st)
 		char state[16], hs[32];
 
 		if (d->phase == DEV_WRITTEN) {
-			be_read(a, d, "state", state, sizeof(state));
+			be_read(co, d, "state", state, sizeof(state));
 			if (atoi(state) >= 2) {
-				if (dev_script(a->loop, d, true,
-					       (unsigned)a->conf.hotplug_timeout,
+				if (dev_script(co->loop, d, true,
+					       (unsigned)co->conf->hotplug_timeout,
 					       dev_script_line, dev_script_done, d,
 					       &d->run, &st->err) < 0) {
 					err_prefix(&st->err, "%s of %s: ", d->name, st->vm->name);
-					stage_fail(a, st);
+					stage_fail(co, st);
 					return;
 				}
 				d->phase = DEV_SCRIPT;
-				dev_publish(a, st, d, "script");
+				dev_publish(st, d, "script");
 			}
 		}
 		if (d->phase == DEV_STATUS) {
-			be_read(a, d, "hotplug-status", hs, sizeof(hs));
-			be_read(a, d, "state", state, sizeof(state));
+			be_read(co, d, "hotplug-status", hs, sizeof(hs));
+			be_read(co, d, "state", state, sizeof(state));
 			/* netback (Linux 6.1) keeps hotplug-status; older ones
 			 * deleted it right after reading: Connected (4) says the
 			 * same. */
 			if (!strcmp(hs, "connected") ||
 			    (d->kind == DEV_VIF && atoi(state) == 4)) {
 				d->phase = DEV_CONNECTED;
-				dev_publish(a, st, d, "connected");
+				dev_publish(st, d, "connected");
 			} else if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
 				char he[160];
 
-				be_read(a, d, "hotplug-error", he, sizeof(he));
-				devices_fail(a, st, d, "%s", *he ? he : hs);
+				be_read(co, d, "hotplug-error", he, sizeof(he));
+				devices_fail(co, st, d, "%s", *he ? he : hs);
 				return;
 			}
 		}
 		connected += d->phase == DEV_CONNECTED;
 	}
 	if (connected == st->ndevs) {
-		devices_undo(a, st);	/* drop the watches and the timer */
-		stage_next(a, st);
+		devices_undo(co, st);	/* drop the watches and the timer */
+		stage_next(co, st);
 	}
 }
 
@@ -546,8 +555,8 @@ static void devices_timeout(void *arg)
 		if (d->phase == DEV_WRITTEN || d->phase == DEV_STATUS) {
 			char t[32];
 
-			snprintf(t, sizeof(t), "%lld", st->a->conf.hotplug_timeout);
-			devices_fail(st->a, st, d, d->phase == DEV_WRITTEN ?
+			snprintf(t, sizeof(t), "%lld", st->co->conf->hotplug_timeout);
+			devices_fail(st->co, st, d, d->phase == DEV_WRITTEN ?
 				     "backend did not reach InitWait in %s s" :
 				     "no hotplug-status connected within %s s", t);
 			return;
@@ -555,15 +564,15 @@ static void devices_timeout(void *arg)
 	}
 }
 
-static int devices_run(struct agent *a, struct start *st)
+static int devices_run(struct core *co, struct start *st)
 {
 	int rc;
 
-	dev_agent = a;
+	dev_core = co;
 	snprintf(st->dev_token, sizeof(st->dev_token), "dev/%s", st->t->id);
 	for (unsigned i = 0; i < st->ndevs; i++) {
-		dev_publish(a, st, &st->devs[i], "waiting");
-		if ((rc = store_watch(a->store, st->devs[i].be, st->dev_token,
+		dev_publish(st, &st->devs[i], "waiting");
+		if ((rc = store_watch(co->store, st->devs[i].be, st->dev_token,
 				      &st->err)) < 0)
 			return rc;
 	}
@@ -571,17 +580,17 @@ static int devices_run(struct agent *a, struct start *st)
 	/* Scripts have their own timeout; this bounds the waits around them
 	 * (a backend that never probes, a status that never comes). */
 	loop_timer_init(&st->timer, devices_timeout, st);
-	loop_timer_arm(a->loop, &st->timer,
-		       loop_now_ms() + (uint64_t)a->conf.hotplug_timeout * 2000);
+	loop_timer_arm(co->loop, &st->timer,
+		       loop_now_ms() + (uint64_t)co->conf->hotplug_timeout * 2000);
 	return STAGE_WAIT;	/* the watches fire at once: devices_check */
 }
 
-static void devices_undo(struct agent *a, struct start *st)
+static void devices_undo(struct core *co, struct start *st)
 {
-	loop_timer_disarm(a->loop, &st->timer);
+	loop_timer_disarm(co->loop, &st->timer);
 	if (st->dev_watching)
 		for (unsigned i = 0; i < st->ndevs; i++)
-			store_unwatch(a->store, st->devs[i].be, st->dev_token);
+			store_unwatch(co->store, st->devs[i].be, st->dev_token);
 	st->dev_watching = false;
 	for (unsigned i = 0; i < st->ndevs; i++)
 		if (st->devs[i].run) {
@@ -590,12 +599,12 @@ static void devices_undo(struct agent *a, struct start *st)
 		}
 }
 
-void start_dev_event(struct agent *a, const char *task_id)
+void start_dev_event(struct core *co, const char *task_id)
 {
-	struct task *t = task_find(a, task_id);
+	struct task *t = task_find(&co->tasks, task_id);
 
 	if (t && t->start && t->start->dev_watching)
-		devices_check(a, t->start);
+		devices_check(co, t->start);
 }
 
 /* ---- the driver ---------------------------------------------------------- */
@@ -621,14 +630,14 @@ static void start_times(struct start *st, int upto, char *out, size_t n)
 	(void)total;
 }
 
-static void start_end(struct agent *a, struct start *st, bool ok)
+static void start_end(struct core *co, struct start *st, bool ok)
 {
 	struct task *t = st->t;
 	char times[256];
 
 	start_times(st, st->stage + (ok ? 0 : 1), times, sizeof(times));
 	if (st->reserved_kb) {
-		a->reserved_kb -= st->reserved_kb;
+		co->reserved_kb -= st->reserved_kb;
 		st->reserved_kb = 0;
 	}
 	if (ok) {
@@ -641,24 +650,24 @@ static void start_end(struct agent *a, struct start *st, bool ok)
 		st->vm->state = VM_HALTED;
 		st->vm->domid = -1;
 	}
-	task_end(a, t, ok ? NULL : &st->err, times);
+	task_end(t, ok ? NULL : &st->err, times);
 	st->vm->busy = NULL;
-	agent_publish_vm(a, st->vm);
+	rec_publish_vm(&co->rec, st->vm);
 	t->start = NULL;
 	free(st);
-	agent_task_ended(a, t);
+	core_task_ended(co, t);
 }
 
 /* A stage failed: say where and why, once, then undo in reverse. */
-static void stage_fail(struct agent *a, struct start *st)
+static void stage_fail(struct core *co, struct start *st)
 {
-	loop_timer_disarm(a->loop, &st->timer);
+	loop_timer_disarm(co->loop, &st->timer);
 	err_prefix(&st->err, "%s: ", stages[st->stage].name);
 	st->stage_ms[st->stage] += loop_now_ms() - st->stage_t0;
 	for (int i = st->stage; i >= 0; i--)
 		if (stages[i].undo)
-			stages[i].undo(a, st);
-	start_end(a, st, false);
+			stages[i].undo(co, st);
+	start_end(co, st, false);
 }
 
 static void hold_over(void *arg)
@@ -666,12 +675,12 @@ static void hold_over(void *arg)
 	struct start *st = arg;
 
 	st->held = true;
-	stage_next(st->a, st);
+	stage_next(st->co, st);
 }
 
 /* Run stages from st->stage on until one waits, one fails, or all are
  * done; then unpause the domain. */
-static void stage_run_from(struct agent *a, struct start *st)
+static void stage_run_from(struct core *co, struct start *st)
 {
 	int rc;
 
@@ -684,80 +693,91 @@ static void stage_run_from(struct agent *a, struct start *st)
 		}
 		/* Test hook: hold the start before a named stage, so tests can
 		 * act at a known point (kill the agent, start the same VM). */
-		if (!st->held && a->conf.stage_hook_delay &&
-		    !strcmp(a->conf.stage_hook, sg->name)) {
+		if (!st->held && co->conf->stage_hook_delay &&
+		    !strcmp(co->conf->stage_hook, sg->name)) {
 			log_info("task %s: holding before %s for %lld s (stage_hook)",
-				 st->t->id, sg->name, a->conf.stage_hook_delay);
+				 st->t->id, sg->name, co->conf->stage_hook_delay);
 			loop_timer_init(&st->timer, hold_over, st);
-			loop_timer_arm(a->loop, &st->timer,
-				       loop_now_ms() + a->conf.stage_hook_delay * 1000);
+			loop_timer_arm(co->loop, &st->timer,
+				       loop_now_ms() + co->conf->stage_hook_delay * 1000);
 			return;
 		}
 		st->held = false;
-		task_progress(a, st->t, sg->name, sg->lo);
+		task_progress(st->t, sg->name, sg->lo);
 		st->stage_t0 = loop_now_ms();
 		log_debug("task %s: stage %s", st->t->id, sg->name);
-		rc = sg->run(a, st);
+		rc = sg->run(co, st);
 		if (rc == STAGE_WAIT)
 			return;
 		if (rc < 0) {
-			stage_fail(a, st);
+			stage_fail(co, st);
 			return;
 		}
 		st->stage_ms[st->stage] = loop_now_ms() - st->stage_t0;
 		st->stage++;
 	}
-	if (hv_unpause(a->hv, (unsigned)st->domid, &st->err) < 0) {
+	if (hv_unpause(co->hv, (unsigned)st->domid, &st->err) < 0) {
 		st->stage = NSTAGES - 1;
-		stage_fail(a, st);
+		stage_fail(co, st);
 		return;
 	}
-	start_end(a, st, true);
+	start_end(co, st, true);
 }
 
 /* The stage that waited has finished its work: close its clock and go on. */
-static void stage_next(struct agent *a, struct start *st)
+static void stage_next(struct core *co, struct start *st)
 {
 	if (st->held) {
-		stage_run_from(a, st);
+		stage_run_from(co, st);
 		return;
 	}
 	st->stage_ms[st->stage] = loop_now_ms() - st->stage_t0;
 	st->stage++;
-	stage_run_from(a, st);
+	stage_run_from(co, st);
 }
 
 /* Set the task running and give it a pipeline state; NULL (the task ended)
  * when out of memory. */
-static struct start *start_new(struct agent *a, struct task *t)
+static struct start *start_new(struct core *co, struct task *t)
 {
 	struct start *st;
 
 	t->state = TASK_RUNNING;
 	if (!t->published_running)
-		task_put(a, t, "state", "running");
+		task_put(t, "state", "running");
 	t->published_running = true;
 	st = calloc(1, sizeof(*st));
 	if (!st) {
 		struct agent_err e;
 
 		err_set(&e, ENOMEM, "lookup: out of memory");
-		task_end(a, t, &e, NULL);
-		agent_task_ended(a, t);
+		task_end(t, &e, NULL);
+		core_task_ended(co, t);
 		return NULL;
 	}
-	st->a = a;
+	st->co = co;
 	st->t = t;
 	st->domid = -1;
 	st->child_fd = -1;
 	return st;
 }
 
-void start_vm(struct agent *a, struct task *t, struct vm *vm)
+void start_vm(struct core *co, struct task *t, struct vm *vm)
 {
-	struct start *st = start_new(a, t);
+	struct start *st = start_new(co, t);
 	char uuid[37];
 
+	if (st && !(st->type = guest_type(vm->conf.type))) {
+		struct agent_err e;
+
+		/* conf accepts only types with a row: a bug if seen. */
+		free(st);
+		st = NULL;
+		err_set(&e, EINVAL, "lookup: %s: no guest type %d", vm->name,
+			vm->conf.type);
+		task_end(t, &e, NULL);
+		core_task_ended(co, t);
+	}
 	if (!st) {
 		if (vm->busy == t)
 			vm->busy = NULL;
@@ -769,24 +789,24 @@ void start_vm(struct agent *a, struct task *t, struct vm *vm)
 	t->start = st;
 	vm->busy = t;
 	vm->state = VM_STARTING;
-	agent_publish_vm(a, vm);
+	rec_publish_vm(&co->rec, vm);
 	log_info("task %s: starting %s (%s)", t->id, vm->name, st->uuid);
-	stage_run_from(a, st);
+	stage_run_from(co, st);
 }
 
-void start_run(struct agent *a, struct task *t)
+void start_run(struct core *co, struct task *t)
 {
 	struct agent_err err = { 0 };
 	struct vm *vm;
 
-	vm = vm_lookup(&a->vms, t->req.arg, NULL);
+	vm = vm_lookup(&co->vms, t->req.arg, NULL);
 	/* A file renamed while its VM ran is known by the new name once
 	 * that VM, halted now, takes it. */
-	for (struct vm *o = a->vms.head; !vm && o; o = o->next)
+	for (struct vm *o = co->vms.head; !vm && o; o = o->next)
 		if (o->next_def && !strcmp(o->next_def->name, t->req.arg))
 			vm = o;
 	if (vm && vm->state == VM_HALTED && !vm->busy)
-		agent_vm_take_next_def(a, vm);
+		rec_take_next_def(&co->rec, vm);
 	if (!vm)
 		err_set(&err, ENOENT, "lookup: no VM named '%s' (by name, "
 			"domid or UUID)", t->req.arg);
@@ -801,16 +821,16 @@ void start_run(struct agent *a, struct task *t)
 			vm_state_names[vm->state], vm->domid);
 	if (err.errnum) {
 		t->state = TASK_RUNNING;
-		task_end(a, t, &err, NULL);
-		agent_task_ended(a, t);
+		task_end(t, &err, NULL);
+		core_task_ended(co, t);
 		return;
 	}
-	start_vm(a, t, vm);
+	start_vm(co, t, vm);
 }
 
-bool start_child_exited(struct agent *a, pid_t pid, int status)
+bool start_child_exited(struct core *co, pid_t pid, int status)
 {
-	for (struct task *t = a->tasks; t; t = t->next) {
+	for (struct task *t = co->tasks.head; t; t = t->next) {
 		struct start *st = t->start;
 
 		if (!st || st->child != pid)
@@ -824,12 +844,12 @@ bool start_child_exited(struct agent *a, pid_t pid, int status)
 	return false;
 }
 
-void start_abort(struct agent *a, struct task *t, const char *why)
+void start_abort(struct core *co, struct task *t, const char *why)
 {
 	struct start *st = t->start;
 
 	if (!st)
 		return;
 	err_set(&st->err, EINTR, "%s", why);
-	stage_fail(a, st);
+	stage_fail(co, st);
 }

@@ -5,20 +5,20 @@
 
 #include <sys/types.h>
 
-#include "agent.h"
+#include "core.h"
 #include "task.h"
 
 /* Look the VM up, check it may start, and run the stages.  Returns when
  * the task has ended or waits on a child or timer; the task's end is
- * reported through agent_task_ended(). */
-void start_run(struct agent *a, struct task *t);
+ * reported through the core's task_ended hook. */
+void start_run(struct core *co, struct task *t);
 /* Start vm, found already and halted, in task t (a reboot, a restart). */
-void start_vm(struct agent *a, struct task *t, struct vm *vm);
+void start_vm(struct core *co, struct task *t, struct vm *vm);
 /* Roll a running start back now (the agent is stopping). */
-void start_abort(struct agent *a, struct task *t, const char *why);
+void start_abort(struct core *co, struct task *t, const char *why);
 /* A watch on a device backend of task task_id fired. */
-void start_dev_event(struct agent *a, const char *task_id);
+void start_dev_event(struct core *co, const char *task_id);
 /* A child process has exited: true if it was a start's builder. */
-bool start_child_exited(struct agent *a, pid_t pid, int status);
+bool start_child_exited(struct core *co, pid_t pid, int status);
 
 #endif

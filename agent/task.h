@@ -19,13 +19,15 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "agent.h"
+#include "loop.h"
+#include "rec.h"
 #include "request.h"
 
 enum task_state { TASK_QUEUED, TASK_RUNNING, TASK_DONE, TASK_FAILED };
 
 struct start;
 struct ops_wait;
+struct tasks;
 
 struct task {
 	struct task *next;
@@ -37,24 +39,37 @@ struct task {
 	struct start *start;		/* pipeline state while running */
 	struct ops_wait *wait;		/* a stop or reboot waiting (ops.c) */
 	bool published_running;		/* intake already wrote state=running */
+	struct tasks *list;		/* the list it is in */
 };
 
-struct task *task_new(struct agent *a, const char *id,
+/* The agent's tasks, oldest first, and what their records need. */
+struct tasks {
+	struct task *head;
+	const struct rec *rec;
+	struct loop *loop;
+	struct loop_timer prune;
+	long long retention_s, max;	/* task_retention, task_max */
+};
+
+void tasks_init(struct tasks *ts, const struct rec *rec, struct loop *l,
+		long long retention_s, long long max);
+
+struct task *task_new(struct tasks *ts, const char *id,
 		      const struct request *req);
-struct task *task_find(struct agent *a, const char *id);
-void task_put(struct agent *a, struct task *t, const char *key,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+struct task *task_find(const struct tasks *ts, const char *id);
+void task_put(struct task *t, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Publish a stage boundary: stage name and progress (never lowered). */
-void task_progress(struct agent *a, struct task *t, const char *stage,
-		   unsigned progress);
+void task_progress(struct task *t, const char *stage, unsigned progress);
 /* End the task: done (err NULL) or failed with err's message, which is
  * logged and published here, once.  times is the "time" line.  t stays
  * valid until the loop runs again (the prune runs from a timer). */
-void task_end(struct agent *a, struct task *t, const struct agent_err *err,
-	      const char *times);
+void task_end(struct task *t, const struct agent_err *err, const char *times);
 /* Remove finished tasks past retention or beyond task_max; rearm the
  * prune timer for the next one due. */
-void task_prune(struct agent *a);
-void task_free_all(struct agent *a);
+void task_prune(struct tasks *ts);
+/* Prune from the loop, soon (nobody holds a task there). */
+void task_prune_soon(struct tasks *ts);
+void task_free_all(struct tasks *ts);
 
 #endif

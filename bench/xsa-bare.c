@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	if (hv_open(&hv, &err) < 0 || store_open(&s, &err) < 0)
 		goto out;
 	t0 = (long long)loop_now_ms();
-	if (hv_create(hv, &ca, &domid, &err) < 0 ||
+	if (hv_create_pv(hv, &ca, &domid, &err) < 0 ||
 	    hv_evtchn_alloc(hv, domid, &sport, &err) < 0 ||
 	    hv_evtchn_alloc(hv, domid, &cport, &err) < 0)
 		goto out;
@@ -48,7 +48,7 @@ int main(int argc, char **argv)
 		.cmdline = argv[5], .mem_mb = (unsigned)atoi(argv[4]), .vcpus = 1,
 		.store_port = sport, .console_port = cport,
 	};
-	if (hv_build(&ba, &res, &built, &err) < 0)
+	if (hv_build_pv(&ba, &res, &built, &err) < 0)
 		goto out;
 	const struct store_perm ro[] = { { 0, 'n' }, { domid, 'r' } };
 	const struct store_perm rw[] = { { 0, 'n' }, { domid, 'b' } };

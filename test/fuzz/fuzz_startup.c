@@ -4,7 +4,7 @@
  * The first byte (modulo 4) picks the reader, the rest is the node's value:
  *   0  reconcile_parse_domid (agent/reconcile.c): <root>/vm/NAME/domid,
  *      task records' domid, /local/domain/D names
- *   1  refresh_guard_load (agent/refresh.c): <root>/vm/NAME/restarts
+ *   1  policy_guard_load (agent/policy.c): <root>/vm/NAME/restarts
  *   2  refresh_figures_requests (agent/refresh.c): <root>/figures/<client>,
  *      one client per line of the value
  *   3  vm_lookup (agent/vm.c): a task record's vm key, which an agent
@@ -19,8 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent.h"
 #include "fuzz_util.h"
+#include "policy.h"
 #include "refresh.h"
 
 /* refresh.c's bound on a figures interval (seconds). */
@@ -117,7 +117,10 @@ int __wrap_hv_list(struct hv *hv, struct hv_dominfo **infos_r, unsigned *n_r,
 
 /* ---- the readers ---------------------------------------------------------- */
 
-static struct agent agent;
+/* What the readers work on: the actions' core (core.h), with the agent's
+ * configuration as far as these paths read it. */
+static struct agent_conf conf;
+static struct core core;
 static struct vm vm;
 /* VMs to look up: a name that looks like a domid, an invalid one. */
 static struct vm_list vms;
@@ -130,9 +133,11 @@ static const char *const vm_uuids[] = {
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	agent.conf.control_root = strdup("/xsagent");
-	agent.loop = loop_new();
-	fuzz_check(agent.conf.control_root && agent.loop, "set-up");
+	conf.control_root = strdup("/xsagent");
+	core.conf = &conf;
+	core.loop = loop_new();
+	core.rec.root = conf.control_root;
+	fuzz_check(conf.control_root && core.loop, "set-up");
 	snprintf(vm.name, sizeof(vm.name), "web1");
 	vm.domid = -1;
 	static const char *const names[] = { "alpha", "7", "beta" };
@@ -180,7 +185,7 @@ static void fuzz_guard(const char *s)
 	cur_value = s;
 	memset(vm.restarts, 0xff, sizeof(vm.restarts));
 	vm.nrestarts = 12345;
-	refresh_guard_load(&agent, &vm);
+	policy_guard_load(&core, &vm);
 	cur_value = NULL;
 	/* Each restart recorded is a past time, from a token of the value
 	 * (cut to the agent's buffer of 8 * 21 bytes). */
@@ -236,13 +241,13 @@ static void fuzz_figures(char *s, size_t len)
 		if (v && (!best || v < best))
 			best = v;
 	}
-	agent.figures_interval = 0;
-	refresh_figures_requests(&agent);
-	fuzz_check(agent.figures_interval == best, "the shortest valid interval");
+	core.figures_interval = 0;
+	refresh_figures_requests(&core);
+	fuzz_check(core.figures_interval == best, "the shortest valid interval");
 	/* Back to nobody asking, for the next input. */
 	cur_nlines = 0;
-	refresh_figures_requests(&agent);
-	fuzz_check(agent.figures_interval == 0, "nobody asks");
+	refresh_figures_requests(&core);
+	fuzz_check(core.figures_interval == 0, "nobody asks");
 	free(cur_lines);
 	cur_lines = NULL;
 }

@@ -1,11 +1,11 @@
 /* A test double of the hypervisor layer (agent/hv.h) for the host test of
  * the agent's core (test_agent.c): no Xen runs on the test host.
  *
- * A list of fake domains: dom0 always, and those hv_create made, with
+ * A list of fake domains: dom0 always, and those hv_create_pv/_pvh made, with
  * domids from 1 up (never reused, as Xen's), the handle (the VM's UUID),
  * paused on creation; hv_destroy removes a domain at once; hv_list and
  * hv_getinfo report them with the shutdown and dying flags the test sets.
- * Free memory is a number the test sets.  hv_build runs in the builder
+ * Free memory is a number the test sets.  hv_build_pv/_pvh run in the builder
  * child the agent forks (start.c): it only reads what was set before the
  * fork (a delay and a failure per domid) and returns a fake result. */
 #include <errno.h>
@@ -125,8 +125,8 @@ int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err)
 	return 0;
 }
 
-int hv_create(struct hv *hv, const struct hv_create_args *a,
-	      unsigned *domid_r, struct agent_err *err)
+static int fh_create(struct hv *hv, const struct hv_create_args *a, bool hvm,
+		     unsigned *domid_r, struct agent_err *err)
 {
 	struct fdom *d;
 
@@ -140,7 +140,7 @@ int hv_create(struct hv *hv, const struct hv_create_args *a,
 	d->info.domid = fh_next_domid++;
 	memcpy(d->info.handle, a->uuid, 16);
 	d->info.paused = true;
-	d->info.hvm = a->pvh;
+	d->info.hvm = hvm;
 	d->info.mem_kb = a->maxmem_kb;
 	d->info.vcpus_online = a->vcpus;
 	d->next_port = 1;
@@ -203,8 +203,8 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err)
 
 /* Runs in the builder child: reads only what the parent set before the
  * fork, allocates nothing. */
-int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
-	     struct hv_built **built_r, struct agent_err *err)
+static int fh_build(const struct hv_build_args *a, struct hv_build_result *res,
+		    struct hv_built **built_r, struct agent_err *err)
 {
 	const struct fbuild *b = NULL;
 
@@ -224,6 +224,31 @@ int hv_build(const struct hv_build_args *a, struct hv_build_result *res,
 	res->store_mfn = 0x10000 + a->domid;
 	res->console_mfn = 0x20000 + a->domid;
 	return 0;
+}
+
+/* The per-type entry points of hv.h: the fake has one domain model. */
+int hv_create_pv(struct hv *hv, const struct hv_create_args *a,
+		 unsigned *domid_r, struct agent_err *err)
+{
+	return fh_create(hv, a, false, domid_r, err);
+}
+
+int hv_create_pvh(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err)
+{
+	return fh_create(hv, a, true, domid_r, err);
+}
+
+int hv_build_pv(const struct hv_build_args *a, struct hv_build_result *res,
+		struct hv_built **built_r, struct agent_err *err)
+{
+	return fh_build(a, res, built_r, err);
+}
+
+int hv_build_pvh(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err)
+{
+	return fh_build(a, res, built_r, err);
 }
 
 void hv_built_release(struct hv_built *b)

@@ -1,0 +1,72 @@
+/* The actions' shared ground: what the start pipeline, the other operations
+ * and the refresh work on, and the hooks through which they report up.
+ *
+ * The agent (agent.c) owns all of it, fills it in and registers the hooks;
+ * the actions never name the agent.  They report what happened -- a task
+ * ended, a domain is gone, a domain shut down -- and the agent decides what
+ * follows (the next queued task, the VM's on_* action, a restart). */
+#ifndef XSAGENT_CORE_H
+#define XSAGENT_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "dev.h"
+#include "hv.h"
+#include "loop.h"
+#include "rec.h"
+#include "reconcile.h"
+#include "store.h"
+#include "task.h"
+#include "vm.h"
+
+struct core_hooks {
+	/* Task t has ended (its record says how): the next one may run. */
+	void (*task_ended)(void *arg, struct task *t);
+	/* The refresh found vm's domain gone (vanished, or dying) and has
+	 * cleaned it up: nodes, devices and record, the VM halted. */
+	void (*domain_gone)(void *arg, struct vm *vm, const char *reason);
+	/* The refresh found vm's domain shut down (d->shutdown_reason), with
+	 * nothing done yet: the agent applies the VM's on_* action. */
+	void (*domain_shutdown)(void *arg, struct vm *vm,
+				const struct hv_dominfo *d);
+	void *arg;
+};
+
+struct core {
+	const struct agent_conf *conf;
+	struct store *store;
+	struct hv *hv;
+	struct loop *loop;
+	struct rec rec;
+	struct vm_list vms;
+	struct tasks tasks;
+	uint64_t reserved_kb;		/* memory starts are about to populate */
+	bool stopping;			/* no new task starts */
+	/* The refresh's own (refresh.c). */
+	bool refreshing, refresh_again;	/* refresh_run is running / must rerun */
+	bool refresh_figures;		/* the pass to come publishes figures */
+	struct loop_timer figures_timer;
+	unsigned figures_interval;	/* seconds; 0: nobody asks */
+	unsigned *unmanaged;		/* domids listed under <root>/unmanaged */
+	unsigned nunmanaged;
+	struct reconcile reconcile;	/* domids old records named (start-up) */
+	struct core_hooks hooks;
+};
+
+static inline void core_task_ended(struct core *co, struct task *t)
+{
+	co->hooks.task_ended(co->hooks.arg, t);
+}
+
+/* Devices of a domain gone or going: dev_teardown with the agent's
+ * hotplug timeout; frees devs. */
+static inline void core_devices_teardown(struct core *co, const char *vm_name,
+					 struct dev *devs, unsigned n)
+{
+	dev_teardown(co->store, co->loop, (unsigned)co->conf->hotplug_timeout,
+		     vm_name, devs, n);
+}
+
+#endif
