@@ -14,6 +14,12 @@
 #include "err.h"
 #include "log.h"
 
+/* Where the configuration lives: the makefile passes its SYSCONFDIR, so the
+ * defaults below and main.c's -c default follow `make SYSCONFDIR=...`. */
+#ifndef XSAGENT_SYSCONFDIR
+#define XSAGENT_SYSCONFDIR "/etc"
+#endif
+
 enum conf_kind { CK_STR, CK_PATH, CK_NAME, CK_UINT, CK_INT, CK_ENUM, CK_UUID,
 		 CK_MAC, CK_IFNAME, CK_SCRIPT, CK_VDEV };
 

@@ -165,7 +165,9 @@ static void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
 	snprintf(buf[n++], 1200, "XENBUS_TYPE=%s", d->kind == DEV_VIF ? "vif" : "vbd");
 	snprintf(buf[n++], 1200, "XENBUS_BASE_PATH=backend");
 	snprintf(buf[n++], 1200, "script=%s", d->script);
-	snprintf(buf[n++], 1200, "PATH=/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	/* Xen's versioned tool directory is the scripts' business
+	 * (xen-hotplug-common.sh): no Xen version is compiled in. */
+	snprintf(buf[n++], 1200, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
 	if (d->kind == DEV_VIF) {
 		snprintf(buf[n++], 1200, "vif=vif%u.%d", d->domid, d->devid);
 		snprintf(buf[n++], 1200, "netdev=");

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "task.h"
 
-#define DEFAULT_CONF "/etc/xsagent/xsagent.ini"
+#define DEFAULT_CONF XSAGENT_SYSCONFDIR "/xsagent/xsagent.ini"
 
 static bool stopping;
 

@@ -66,6 +66,44 @@ _hp_wout=          # _hp_be_write's error output
 HOTPLUG_ON_FATAL=  # name of a function fatal runs first (undo a half-done add)
 declare -A _hp_lockfd=()
 
+# _hp_xen_bindir: set _hp_xen_bin to Xen's own tools directory, whatever the
+# Xen version:
+# Debian installs them as /usr/lib/xen-X.Y/bin, several versions side by side.
+# That of the running hypervisor (/sys/hypervisor/version, as Debian's
+# xen-dir reads it) when installed, else the highest installed; empty when
+# none is.  Builtins only, no command substitution: no fork per script run.
+_hp_xen_bin=
+_hp_xen_bindir() {
+	local major= minor= d best= bmaj=-1 bmin=-1 v
+	if [ -r /sys/hypervisor/version/major ] && [ -r /sys/hypervisor/version/minor ]; then
+		read -r major </sys/hypervisor/version/major || major=
+		read -r minor </sys/hypervisor/version/minor || minor=
+		if [ -n "$major" ] && [ -d "/usr/lib/xen-$major.$minor/bin" ]; then
+			_hp_xen_bin=/usr/lib/xen-$major.$minor/bin
+			return 0
+		fi
+	fi
+	for d in /usr/lib/xen-[0-9]*.[0-9]*/bin; do
+		[ -d "$d" ] || continue
+		v=${d#/usr/lib/xen-}
+		v=${v%/bin}
+		major=${v%%.*} minor=${v#*.}
+		[[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || continue
+		if ((10#$major > bmaj || (10#$major == bmaj && 10#$minor > bmin))); then
+			best=$d bmaj=$((10#$major)) bmin=$((10#$minor))
+		fi
+	done
+	_hp_xen_bin=$best
+}
+# The agent runs the scripts with a plain PATH; Xen's tools go first, as
+# in Xen's own scripts.
+_hp_xen_bindir
+case ":$PATH:" in
+*":$_hp_xen_bin:"*) ;;
+*) [ -z "$_hp_xen_bin" ] || PATH=$_hp_xen_bin:$PATH ;;
+esac
+export PATH
+
 # Where log lines go besides stderr: the log file if we may write it.
 _hp_logfile=
 if [ -w "$HOTPLUG_LOG" ] || { [ ! -e "$HOTPLUG_LOG" ] && [ -w "${HOTPLUG_LOG%/*}" ]; }; then

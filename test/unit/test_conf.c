@@ -32,7 +32,7 @@ int main(void)
 	ok(conf_load_agent(p, &c, &d) == 0 && d.n == 0, "agent file loads");
 	is_str(c.control_root, "/x", "control_root set");
 	ok(c.task_retention == 5, "task_retention set");
-	is_str(c.vm_dir, "/etc/xsagent/vms", "vm_dir defaulted");
+	is_str(c.vm_dir, XSAGENT_SYSCONFDIR "/xsagent/vms", "vm_dir defaulted");
 	ok(c.log_level == LOG_LVL_INFO, "log_level defaulted");
 	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
 
