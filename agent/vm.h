@@ -32,6 +32,7 @@ struct vm {
 	enum vm_state state;
 	int domid;		/* -1: no domain */
 	struct task *busy;	/* the task operating on this VM, if any */
+	bool queued_seen;	/* the scheduler's scan met a queued task on it */
 	bool published;
 	int pub_state, pub_domid;	/* last published, to skip rewrites */
 	bool watching;		/* the agent watches its ~/control/shutdown */
