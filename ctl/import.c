@@ -655,7 +655,7 @@ static int import_read(const char *path, char **data_r, size_t *len_r,
 		       struct agent_err *err)
 {
 	FILE *f = NULL;
-	char *data = NULL;
+	char *data = NULL, *nul;
 	size_t len;
 	int rc = 0;
 
@@ -676,6 +676,17 @@ static int import_read(const char *path, char **data_r, size_t *len_r,
 	}
 	if (len > IMPORT_MAX_FILE) {
 		rc = err_set(err, EFBIG, "%s: larger than %d bytes", path, IMPORT_MAX_FILE);
+		goto out;
+	}
+	/* libxlutil asserts (aborts the process) on a NUL inside a quoted
+	 * string; no text file has one. */
+	nul = memchr(data, '\0', len);
+	if (nul) {
+		unsigned line = 1;
+
+		for (const char *p = data; p < nul; p++)
+			line += *p == '\n';
+		rc = err_set(err, EINVAL, "%s:%u: a NUL byte: not a text file", path, line);
 		goto out;
 	}
 	data[len] = '\0';
