@@ -19,7 +19,7 @@ FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 300
 FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_ARGS          ?=
-FUZZ_NAMES := request agent_conf vm startup
+FUZZ_NAMES := request agent_conf vm startup import
 FUZZ_B     := $(B)/fuzz
 # clang has no -Wformat-truncation (GCC's); the rest of the project's
 # warnings, -Werror included, apply as they are.
@@ -55,6 +55,16 @@ FUZZ_WRAP := store_read store_read_str store_ls store_write store_rm hv_list
 $(FUZZ_B)/fuzz_startup: $(FUZZ_B)/obj/test/fuzz/fuzz_startup.o \
 		$(AGENT_SRCS:%.c=$(FUZZ_B)/obj/%.o)
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(FUZZ_WRAP:%=-Wl,--wrap=%) -o $@ $^ $(LDLIBS)
+
+# The xl.cfg importer: libxlutil parses (uninstrumented: the importer's
+# own code is what is fuzzed), the agent's loader checks the result.
+$(FUZZ_B)/obj/ctl/%.o: ctl/%.c ctl/import.h $(wildcard agent/*.h agent/*.def) test/fuzz/fuzz.mk
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iagent -c -o $@ $<
+$(FUZZ_B)/obj/test/fuzz/fuzz_import.o: FUZZ_CFLAGS += -Ictl
+$(FUZZ_B)/fuzz_import: $(FUZZ_B)/obj/test/fuzz/fuzz_import.o $(FUZZ_B)/obj/ctl/import.o \
+		$(FUZZ_CONF:%.c=$(FUZZ_B)/obj/%.o) $(FUZZ_B)/obj/agent/vm.o
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(shell pkg-config --libs xlutil xenlight) -linih
 
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
 # $(call FUZZ_RUN,<name shell expression>): the harness, niced, with its
