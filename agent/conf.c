@@ -213,7 +213,7 @@ int conf_set(const struct conf_key *k, void *base, const char *value,
 	case CK_NAME:
 		if (!conf_valid_name(value))
 			return err_set(err, EINVAL,
-				       "%s: '%s' is not a name (letters, digits, _ . -; 1-64)",
+				       "%s: '%s' is not a name (letters, digits, _ -; 1-64)",
 				       k->name, value);
 		break;
 	case CK_UINT:
