@@ -81,6 +81,7 @@ void agent_publish_vm(struct agent *a, struct vm *vm)
 			agent_put_vm(a, vm, "memory", val);
 			snprintf(val, sizeof(val), "%lld", c->vcpus);
 			agent_put_vm(a, vm, "vcpus", val);
+			agent_put_vm(a, vm, "autostart", conf_yes_no[c->autostart]);
 		}
 		vm->published = true;
 		vm->pub_state = -1;
