@@ -16,6 +16,7 @@
 
 static char notify_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char lock_path[1100];	/* for messages */
+static int lock_fd = -1;
 
 /* Make the lock file's directory (one level: /run/xsagent in a fresh /run,
  * a tmpfs emptied at every boot). */
@@ -76,6 +77,7 @@ int service_lock(const char *path, int *fd_r, struct agent_err *err)
 	if ((rc = service_write_pid(fd, path, err)) < 0)
 		goto out;
 	snprintf(lock_path, sizeof(lock_path), "%s", path);
+	lock_fd = fd;
 	*fd_r = fd;
 	fd = -1;
 out:
@@ -87,6 +89,13 @@ out:
 int service_lock_update_pid(int fd, struct agent_err *err)
 {
 	return service_write_pid(fd, lock_path, err);
+}
+
+void service_forked_child(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
 }
 
 void service_notify_init(void)

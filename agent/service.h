@@ -24,6 +24,10 @@
 int service_lock(const char *path, int *fd_r, struct agent_err *err);
 /* After a fork (daemon(3)) the lock is the child's: write the new pid. */
 int service_lock_update_pid(int fd, struct agent_err *err);
+/* In a child the agent forks (a builder): let go of the lock fd.  The lock
+ * stays the agent's; but a builder outliving a killed agent for a moment
+ * must not keep the next agent out. */
+void service_forked_child(void);
 
 /* Read $NOTIFY_SOCKET once and remove it from the environment (the
  * agent's children -- hotplug scripts -- must not speak for it). */

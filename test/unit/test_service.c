@@ -1,11 +1,13 @@
 /* Running as a service: the single-instance lock, the sd_notify datagrams
  * and the journal's "<N>" priority prefix. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -64,8 +66,33 @@ int main(void)
 	ok(rc == -EWOULDBLOCK && fd2 < 0 && strstr(err.msg, buf) &&
 	   strstr(err.msg, "another xsagent is running"),
 	   "second taker refused, holder named (%s)", err.msg);
-	close(fd1);
-	ok(service_lock(lock, &fd2, &err) == 0, "taken again once let go");
+	/* A forked child (a builder) lets go of its copy: with the agent
+	 * gone and the child still alive, the lock is free. */
+	{
+		int p[2];
+		pid_t pid;
+		char c;
+
+		if (pipe(p) < 0)
+			return 2;
+		pid = fork();
+		if (pid == 0) {
+			service_forked_child();
+			close(p[0]);
+			if (write(p[1], "r", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		close(p[1]);
+		ok(read(p[0], &c, 1) == 1, "child forked");
+		close(fd1);
+		ok(service_lock(lock, &fd2, &err) == 0,
+		   "taken again once the agent let go, its child still alive (%s)", err.msg);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(p[0]);
+	}
 	close(fd2);
 	ok(service_lock("/proc/nonexistent/x.lock", &fd2, &err) < 0 &&
 	   strstr(err.msg, "/proc/nonexistent"), "unmakeable lock directory: %s", err.msg);
