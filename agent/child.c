@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "service.h"
 
 int child_write_all(int fd, const void *buf, size_t len)
 {
@@ -48,6 +49,7 @@ int child_fork(child_fn *fn, void *arg, pid_t *pid_r, int *fd_r,
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		service_forked_child();
 		close(p[0]);
 		_exit(fn(arg, p[1]) & 0xff);
 	}

@@ -10,6 +10,7 @@
 
 const char *const conf_vm_types[] = { "pv", "pvh", NULL };
 const char *const conf_actions[] = { "destroy", "restart", "preserve", NULL };
+const char *const conf_yes_no[] = { "no", "yes", NULL };
 const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 				       NULL };
 const char *const conf_vbd_modes[] = { "r", "w", NULL };
@@ -213,7 +214,7 @@ int conf_set(const struct conf_key *k, void *base, const char *value,
 	case CK_NAME:
 		if (!conf_valid_name(value))
 			return err_set(err, EINVAL,
-				       "%s: '%s' is not a name (letters, digits, _ . -; 1-64)",
+				       "%s: '%s' is not a name (letters, digits, _ -; 1-64)",
 				       k->name, value);
 		break;
 	case CK_UINT:

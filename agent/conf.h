@@ -39,6 +39,7 @@ enum vm_action { VM_ACT_DESTROY, VM_ACT_RESTART, VM_ACT_PRESERVE };
 extern const char *const conf_vm_types[];
 extern const char *const conf_actions[];
 extern const char *const conf_tsc_modes[];
+extern const char *const conf_yes_no[];	/* index 0 "no", 1 "yes" */
 extern const char *const conf_vbd_modes[];
 enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 

@@ -1,4 +1,6 @@
-/* Logging: stderr in the foreground (-d), syslog otherwise. */
+/* Logging: stderr in the foreground (-d), syslog otherwise.  When stderr is
+ * the journal (a systemd service), each line starts "<N>", its syslog
+ * priority, instead of a time stamp. */
 #ifndef XSAGENT_LOG_H
 #define XSAGENT_LOG_H
 

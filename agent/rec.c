@@ -52,6 +52,7 @@ void rec_publish_vm(const struct rec *r, struct vm *vm)
 			rec_put_vm(r, vm, "memory", val);
 			snprintf(val, sizeof(val), "%lld", c->vcpus);
 			rec_put_vm(r, vm, "vcpus", val);
+			rec_put_vm(r, vm, "autostart", conf_yes_no[c->autostart]);
 		}
 		vm->published = true;
 		vm->pub_state = -1;

@@ -75,6 +75,13 @@ static int vm_key(void *user, const char *section, const char *name,
 	seen[k - keys] = true;
 	if (lines)
 		lines[k - keys] = line;
+	/* The name is a node name in xenstore (<root>/vm/<name>), and
+	 * xenstored refuses "." in node names: such a VM would get no
+	 * record, so the name is refused here rather than half-working. */
+	if (k->kind == CK_NAME && conf_valid_name(value) && strchr(value, '.'))
+		return err_set(err, EINVAL,
+			       "%s: '%s' has a '.', which xenstore refuses in node names (use - or _)",
+			       k->name, value);
 	return conf_set(k, base, value, err);
 }
 

@@ -34,6 +34,7 @@ int main(void)
 	ok(c.task_retention == 5, "task_retention set");
 	is_str(c.vm_dir, XSAGENT_SYSCONFDIR "/xsagent/vms", "vm_dir defaulted");
 	ok(c.log_level == LOG_LVL_INFO, "log_level defaulted");
+	is_str(c.lock_file, "/run/xsagent/xsagent.lock", "lock_file defaulted");
 	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
 
 	p = put("b.ini", "[agent]\n; comment\ncolor = red\ntask_max = 0\n"
@@ -64,7 +65,19 @@ int main(void)
 	   "memory set, vcpus and maxmem defaulted");
 	ok(vm->conf.on_reboot == VM_ACT_RESTART && vm->conf.type == VM_TYPE_PV,
 	   "enum defaults");
+	ok(vm->conf.autostart == 0, "autostart defaults to no");
 	vm_free(vm);
+
+	p = put("auto.ini", GOOD_VM "autostart = yes\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && vm->valid && vm->conf.autostart == 1, "autostart = yes");
+	vm_free(vm);
+	p = put("auto2.ini", GOOD_VM "autostart = maybe\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && !vm->valid && has(&d, "auto2.ini:6: autostart: 'maybe' is not one of"),
+	   "autostart = maybe refused with its line");
+	vm_free(vm);
+	conf_diag_dispose(&d);
 
 	p = put("bad.ini", "[vm]\nname = bad vm\nuuid = nope\nmemory = lots\n"
 			   "vcpus = 0\nkernel = vmlinuz\ntype = hvm\non_crash = explode\n"
@@ -147,6 +160,8 @@ int main(void)
 	unlink(put("a.ini", ""));
 	unlink(put("b.ini", ""));
 	unlink(put("web1.ini", ""));
+	unlink(put("auto.ini", ""));
+	unlink(put("auto2.ini", ""));
 	unlink(put("bad.ini", ""));
 	unlink(put("mm.ini", ""));
 	unlink(put("empty.ini", ""));

@@ -74,7 +74,20 @@ int main(void)
 	ok(vm_load_dir("/nonexistent", "/nonexistent", &l, &d) < 0 && d.n == 1, "missing dir");
 	conf_diag_dispose(&d);
 
-	for (const char *f = "a.ini\0b.ini\0c.ini\0d.ini\0e.ini\0notes.txt\0"; *f;
+	/* "." in a name: xenstored refuses it in node names, so the VM
+	 * could have no record; the file is invalid, with the reason. */
+	snprintf(path, sizeof(path), "%s/f.ini", dir);
+	put("f.ini", "web.example", "00000000-0000-0000-0000-000000000006");
+	v = vm_load_file(path, "/nonexistent", &d);
+	ok(v && !v->valid && v->error &&
+	   strstr(v->error, "f.ini:2: name: 'web.example' has a '.', which xenstore refuses"),
+	   "a name with '.' is refused (%s)", v && v->error ? v->error : "");
+	ok(v && !strcmp(v->name, "f"), "the invalid VM is named after its file (%s)",
+	   v ? v->name : "");
+	vm_free(v);
+	conf_diag_dispose(&d);
+
+	for (const char *f = "a.ini\0b.ini\0c.ini\0d.ini\0e.ini\0f.ini\0notes.txt\0"; *f;
 	     f += strlen(f) + 1) {
 		snprintf(path, sizeof(path), "%s/%s", dir, f);
 		unlink(path);
