@@ -88,7 +88,7 @@ awk -v ids=$L/ids -v tasks=$L/tasks '
 		while ((getline l < tasks) > 0) rec[l] = 1
 	}
 	/ info: task [^ ]*: .* (queued|accepted)$/ || / error: task [^ ]*: request: / {
-		id = $0; sub(/.* info: task /, "", id); sub(/: .*/, "", id); made[id]++
+		id = $0; sub(/.* (info|error): task /, "", id); sub(/: .*/, "", id); made[id]++
 	}
 	/ request .[^ ]*.: / {
 		id = $0; sub(/.* request ./, "", id); sub(/.: .*/, "", id); told[id]++
