@@ -13,15 +13,17 @@ L=/tmp/load
 rm -rf $L; mkdir -p $L/vms
 for v in 1 2 3; do vm_file $L/vms l$v 60$v; done
 # Every task record is kept for the accounting (the default keeps 200);
-# a stop gives the guest 5 s, then destroys (a booting guest ignores it).
-printf '[agent]\nvm_dir = %s/vms\ntask_max = 5000\nshutdown_timeout = 5\n' $L >$L/agent.ini
+# a stop gives the guest 2 s, then destroys (a booting guest ignores it).
+printf '[agent]\nvm_dir = %s/vms\ntask_max = 5000\nshutdown_timeout = 2\n' $L >$L/agent.ini
 snapshot /tmp/snap.before
 xl sched-credit2 -d 0 -w 8192 || say "NOTE: could not raise dom0's scheduler weight"
 xsa_start_agent $L/agent.ini
 
 # client K: its 100 requests, written 10 per xenstore-write (one process
 # per 10 requests: 200 processes in all, not 2000).  Request J of client K:
-#   J % 20 = 0: start,  10: destroy,  5: stop,  15: unpause; else by J % 10:
+#   J = 0, 50: start;  20, 70: destroy;  30, 80: stop (the VM's tasks run one
+#   at a time: each start boots a guest, so 40 of them, not 200);
+#   other J % 10 = 0 or 5: unpause; else by J % 10:
 #   1 pause, 2 unpause, 3 refresh, 4 start of a VM that does not exist,
 #   6 a bad operation, 7 a cancel of the client's previous request,
 #   8 junk (control bytes), 9 an ID shared by every client ("dup-J").
@@ -30,11 +32,11 @@ client() {
 	shift
 	while [ $j -lt 100 ]; do
 		v=l$(((j + k) % 3 + 1)) id=c$k-$j
-		case $((j % 20)) in
-		0) op="start $v" ;;
-		10) op="destroy $v" ;;
-		5) op="stop $v" ;;
-		15) op="unpause $v" ;;
+		case $((j % 50)),$((j % 10)) in
+		0,*) op="start $v" ;;
+		20,*) op="destroy $v" ;;
+		30,*) op="stop $v" ;;
+		*,0 | *,5) op="unpause $v" ;;
 		*) case $((j % 10)) in
 			1) op="pause $v" ;;
 			2) op="unpause $v" ;;
