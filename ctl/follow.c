@@ -145,12 +145,12 @@ static int follow_not_taken(struct follow_run *r, enum follow_end *end_r,
 		if (rc == 0)
 			return 0;	/* the agent took it after all */
 		snprintf(f->note, sizeof(f->note), "the agent is not running: "
-			 "request %s was not taken within %d s; withdrawn", f->id,
-			 FOLLOW_LIVENESS_MS / 1000);
+			 "request %s was not taken within %.1f s; withdrawn", f->id,
+			 FOLLOW_LIVENESS_MS / 1000.0);
 	} else {
 		snprintf(f->note, sizeof(f->note), "the agent is not running: "
-			 "request %s has waited %d s", f->id,
-			 FOLLOW_LIVENESS_MS / 1000);
+			 "request %s has waited %.1f s", f->id,
+			 FOLLOW_LIVENESS_MS / 1000.0);
 	}
 	*end_r = FOLLOW_NOT_RUNNING;
 	return 1;

@@ -16,7 +16,9 @@
 #include "err.h"
 #include "tree.h"
 
-#define FOLLOW_LIVENESS_MS 2000
+/* The agent takes a request within one turn of its loop; 1.5 s leaves the
+ * client's own start-up room to say "not running" within 2 s. */
+#define FOLLOW_LIVENESS_MS 1500
 /* After a Ctrl-C, how long the cancelled task is waited for. */
 #define FOLLOW_CANCEL_WAIT_MS 20000
 

@@ -196,6 +196,11 @@ static int ctl_signals(void)
 {
 	sigset_t set;
 
+	/* A shell starts a background job with SIGINT ignored, and an
+	 * ignored signal never reaches a signalfd: the cancel on SIGINT is
+	 * this command's documented behaviour, so take it back. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
