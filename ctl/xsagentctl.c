@@ -60,7 +60,7 @@ static void usage(FILE *f)
 "  0    done\n"
 "  1    the task failed, or no such VM or task, or xenstore failed\n"
 "  2    bad usage\n"
-"  3    the agent is not running (no request taken within 2 s)\n"
+"  3    the agent is not running (no request taken within 1.5 s)\n"
 "  4    timeout (-t); the task goes on\n"
 "  5    refused: the ID is in use, or the agent refused the request\n"
 "  130  interrupted (the task this run requested is cancelled)\n");
