@@ -220,7 +220,7 @@ int follow_run(struct follow *f, enum follow_end *end_r, struct agent_err *err)
 			{ .fd = f->sigfd, .events = POLLIN },
 		};
 		long long due = r.live_at;
-		int wait = -1;
+		int wait = -1, ready;
 		char tok[8];
 
 		if (r.end_at && (!due || r.end_at < due))
@@ -229,10 +229,10 @@ int follow_run(struct follow *f, enum follow_end *end_r, struct agent_err *err)
 			now = follow_now_ms();
 			wait = due > now ? (int)(due - now) : 0;
 		}
-		rc = poll(p, f->sigfd >= 0 ? 2 : 1, wait);
-		if (rc < 0 && errno != EINTR)
+		ready = poll(p, f->sigfd >= 0 ? 2 : 1, wait);
+		if (ready < 0 && errno != EINTR)
 			return err_sys(err, errno, "poll");
-		if (rc > 0 && p[1].revents & POLLIN) {
+		if (ready > 0 && f->sigfd >= 0 && p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
 			if (read(f->sigfd, &si, sizeof(si)) != sizeof(si))
@@ -242,7 +242,7 @@ int follow_run(struct follow *f, enum follow_end *end_r, struct agent_err *err)
 			if (rc)
 				goto out;
 		}
-		if (rc > 0 && p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (ready > 0 && p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			bool any = false;
 
 			while ((rc = tree_next_event(f->tree, tok, sizeof(tok))) > 0)
