@@ -307,7 +307,8 @@ static int ctl_find_vm(struct tree *t, const char *root, const char *arg,
 	return rc;
 }
 
-/* Every node under path, "rel: value", depth first. */
+/* Every node under path, "rel: value", depth first: a node with a value
+ * or without children (an empty domid of a halted VM) gets a line. */
 static int ctl_dump(struct tree *t, const char *path, const char *rel, int depth,
 		    struct agent_err *err)
 {
@@ -318,14 +319,18 @@ static int ctl_dump(struct tree *t, const char *path, const char *rel, int depth
 	if ((rc = tree_ls(t, path, &names, &n, err)) < 0)
 		return rc == -ENOENT ? 0 : rc;
 	for (unsigned i = 0; i < n && rc == 0; i++) {
-		char p[600], r[300], v[600];
+		char p[600], r[300], v[600], **sub = NULL;
+		unsigned nsub = 0;
 
 		snprintf(p, sizeof(p), "%s/%s", path, names[i]);
 		snprintf(r, sizeof(r), "%s%s%s", rel, *rel ? "/" : "", names[i]);
 		tree_read_str(t, p, v, sizeof(v));
-		if (v[0] || depth >= 3)
+		if (depth < 3 && tree_ls(t, p, &sub, &nsub, err) < 0)
+			nsub = 0;
+		free(sub);
+		if (v[0] || !nsub)
 			printf("%s: %s\n", r, v);
-		if (depth < 3)
+		if (nsub)
 			rc = ctl_dump(t, p, r, depth + 1, err);
 	}
 	free(names);

@@ -73,6 +73,11 @@ check_eq "stop exit" $rc 0
 check_match "stop result" "$out" "demo: halted: *"
 check_eq "VM state" "$(xs $XSA_ROOT/vm/demo/state)" halted
 check_match "list row" "$(xsagentctl list | grep '^demo ')" "demo * - halted * -"
+check_match "status of a halted VM" "$(xsagentctl status demo)" "*domid: *state: halted*"
+id=$(xsagentctl -n refresh); rc=$?
+check_eq "refresh -n exit" $rc 0
+out=$(xsagentctl -q wait "$id"); rc=$?
+check_eq "wait for $id" "$rc $out" "0 refreshed"
 
 say "--- bad input"
 out=$(xsagentctl -q start nosuchvm 2>&1); rc=$?
