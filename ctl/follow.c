@@ -26,6 +26,7 @@ struct follow_run {
 	bool seen;		/* the task record exists */
 	bool drawn;		/* a bar is on the terminal */
 	bool cancelling;
+	bool req_seen;		/* the request was seen waiting */
 	char last[120];		/* the last line shown */
 	long long live_at, end_at;	/* deadlines, 0: none */
 };
@@ -86,8 +87,13 @@ static int follow_look(struct follow_run *r, enum follow_end *end_r)
 		 * the request and makes the task in one transaction: with the
 		 * request gone, a second look at the task tells the two
 		 * apart. */
-		if (!tree_exists(f->tree, r->rp) && !tree_exists(f->tree, r->tp)) {
-			if (follow_refused(r)) {
+		if (tree_exists(f->tree, r->rp)) {
+			r->req_seen = true;
+		} else if (!tree_exists(f->tree, r->tp)) {
+			/* <root>/error keeps the last refusal: it tells of
+			 * this request only if we saw the request (or wrote
+			 * it), not of an older one with the same ID. */
+			if ((f->own || r->req_seen) && follow_refused(r)) {
 				*end_r = FOLLOW_REFUSED;
 				return 1;
 			}
@@ -127,7 +133,7 @@ static int follow_not_taken(struct follow_run *r, enum follow_end *end_r,
 	if (!tree_exists(f->tree, r->rp)) {
 		if (tree_exists(f->tree, r->tp))
 			return 0;
-		if (follow_refused(r)) {
+		if ((f->own || r->req_seen) && follow_refused(r)) {
 			*end_r = FOLLOW_REFUSED;
 			return 1;
 		}

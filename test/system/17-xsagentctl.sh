@@ -102,6 +102,7 @@ check_eq "wait for no task exit" $rc 1
 check_match "its message" "$out" "*no task no-such-task*"
 out=$(xsagentctl -q wait ctl-s1 2>&1); rc=$?
 check_eq "wait for a removed task exit" $rc 1
+check_match "its message (not the older refusal of that ID)" "$out" "*no task ctl-s1*"
 check_eq "requests left" "$(xenstore-list $XSA_ROOT/request | tr '\n' ' ')" ""
 xsa_stop_agent
 no_leak /tmp/snap.before "xsagentctl"
