@@ -58,7 +58,7 @@ check_eq "xsagent-start demo exit" $rc 0
 check_match "its message" "$out" "*demo: running as domid [0-9]*"
 out=$(xsagent-start -i cli2 nosuchvm 2>&1); rc=$?
 check_eq "xsagent-start nosuchvm exit" $rc 1
-check_match "its message" "$out" "*xsagent-start: nosuchvm: lookup: no VM named 'nosuchvm'*"
+check_match "its message" "$out" "*xsagentctl: nosuchvm: lookup: no VM named 'nosuchvm'*"
 out=$(xsagent-start 2>&1); rc=$?
 check_eq "xsagent-start without VM exit" $rc 2
 # Its timers ran `sleep 120` and `sleep 300`; run-all's sampler (sanitized
