@@ -518,5 +518,8 @@ int conf_load_agent(const char *path, struct agent_conf *c,
 		conf_diag_add(diag, "%s: control_root: at most %d characters of "
 			      "A-Z a-z 0-9 / _ - @ . (no //, no / at the end)", path, CONF_ROOT_MAX),
 			rc = -EINVAL;
+	/* Refused: nothing for the caller to free (the defaults were set). */
+	if (rc)
+		conf_dispose(conf_agent_keys, conf_agent_nkeys, c);
 	return rc;
 }

@@ -146,7 +146,8 @@ int conf_parse_uuid(const char *s, unsigned char out[16]);
 void conf_format_uuid(const unsigned char uuid[16], char out[37]);
 
 /* Load the agent's settings ([agent] section).  Unknown keys and sections
- * are errors. */
+ * are errors.  On an error c holds nothing to free (conf_dispose of it
+ * is still harmless). */
 int conf_load_agent(const char *path, struct agent_conf *c,
 		    struct conf_diag *diag);
 

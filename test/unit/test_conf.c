@@ -50,9 +50,13 @@ int main(void)
 	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
 	conf_diag_dispose(&d);
 
+	/* A refused load leaves nothing to free: main() exits on it without
+	 * a dispose (the sanitized agent's `-c /nonexistent` leaked the
+	 * defaults and aborted). */
 	ok(conf_load_agent("/nonexistent/x.ini", &c, &d) < 0 &&
 	   has(&d, "No such file"), "missing file named");
-	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
+	ok(!c.control_root && !c.vm_dir && !c.script_dir && !c.lock_file,
+	   "a refused load holds no strings");
 	conf_diag_dispose(&d);
 
 	p = put("web1.ini", GOOD_VM);
