@@ -1,10 +1,12 @@
-/* tree: xenstore for xsagentctl (tree.h). */
+/* tree: xsagentctl's view of the control tree (tree.h), on the agent's own
+ * xenstore layer (agent/store.c): the same reads, watches and transactions,
+ * the same error convention. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xenstore.h>
 
+#include "store.h"
 #include "tree.h"
 
 /* Conflicting transactions are run again this many times (other clients
@@ -12,22 +14,21 @@
 #define TREE_TX_TRIES 16
 
 struct tree {
-	struct xs_handle *xsh;
+	struct store *s;
 };
 
 int tree_open(struct tree **t_r, struct agent_err *err)
 {
 	struct tree *t = calloc(1, sizeof(*t));
+	int rc;
 
 	if (!t)
 		return err_set(err, ENOMEM, "out of memory");
-	t->xsh = xs_open(0);
-	if (!t->xsh) {
-		int e = errno;
-
+	if ((rc = store_open(&t->s, err)) < 0) {
 		free(t);
-		return err_sys(err, e, "cannot connect to xenstored (run it as root "
-			       "in dom0, with xenstored running)");
+		return err_set(err, -rc, "cannot connect to xenstored (run it as "
+			       "root in dom0, with xenstored running): %s",
+			       strerror(-rc));
 	}
 	*t_r = t;
 	return 0;
@@ -37,58 +38,40 @@ void tree_close(struct tree *t)
 {
 	if (!t)
 		return;
-	xs_close(t->xsh);
+	store_close(t->s);
 	free(t);
 }
 
 int tree_fd(struct tree *t)
 {
-	return xs_fileno(t->xsh);
-}
-
-static int tree_read_tx(struct tree *t, xs_transaction_t tx, const char *path,
-			char **val_r, struct agent_err *err)
-{
-	unsigned len;
-	char *v = xs_read(t->xsh, tx, path, &len);
-
-	if (!v) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		return err_sys(err, errno, "read %s", path);
-	}
-	*val_r = v;
-	return 0;
+	return store_fd(t->s);
 }
 
 int tree_read(struct tree *t, const char *path, char **val_r,
 	      struct agent_err *err)
 {
-	return tree_read_tx(t, XBT_NULL, path, val_r, err);
+	return store_read(t->s, STORE_NOTX, path, val_r, NULL, err);
 }
 
 void tree_read_str(struct tree *t, const char *path, char *buf, size_t n)
 {
+	store_read_str(t->s, STORE_NOTX, path, buf, n);
+}
+
+/* A node we may not read exists all the same. */
+static bool tree_present(struct tree *t, store_tx tx, const char *path)
+{
 	struct agent_err err;
 	char *v = NULL;
+	int rc = store_read(t->s, tx, path, &v, NULL, &err);
 
-	if (!n)
-		return;
-	buf[0] = '\0';
-	if (tree_read(t, path, &v, &err) == 0)
-		snprintf(buf, n, "%s", v);
 	free(v);
+	return rc != -ENOENT;
 }
 
 bool tree_exists(struct tree *t, const char *path)
 {
-	struct agent_err err;
-	char *v = NULL;
-	int rc = tree_read(t, path, &v, &err);
-
-	free(v);
-	/* A node we may not read exists all the same. */
-	return rc != -ENOENT;
+	return tree_present(t, STORE_NOTX, path);
 }
 
 static int tree_cmp(const void *a, const void *b)
@@ -99,60 +82,53 @@ static int tree_cmp(const void *a, const void *b)
 int tree_ls(struct tree *t, const char *path, char ***names_r, unsigned *n_r,
 	    struct agent_err *err)
 {
-	unsigned n = 0;
-	char **names = xs_directory(t->xsh, XBT_NULL, path, &n);
+	int rc = store_ls(t->s, STORE_NOTX, path, names_r, n_r, err);
 
-	if (!names) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		return err_sys(err, errno, "list %s", path);
-	}
-	qsort(names, n, sizeof(*names), tree_cmp);
-	*names_r = names;
-	*n_r = n;
-	return 0;
+	if (rc == 0)
+		qsort(*names_r, *n_r, sizeof(**names_r), tree_cmp);
+	return rc;
 }
 
 int tree_watch(struct tree *t, const char *path, const char *token,
 	       struct agent_err *err)
 {
-	if (!xs_watch(t->xsh, path, token))
-		return err_sys(err, errno, "watch %s", path);
-	return 0;
+	return store_watch(t->s, path, token, err);
 }
 
 int tree_next_event(struct tree *t, char *tok, size_t n)
 {
-	char **ev = xs_check_watch(t->xsh);
+	char *path = NULL, *token = NULL;
+	int rc = store_next_event(t->s, &path, &token);
 
-	if (!ev)
-		return errno == EAGAIN ? 0 : -(errno ? errno : EIO);
-	snprintf(tok, n, "%s", ev[XS_WATCH_TOKEN]);
-	free(ev);
-	return 1;
+	if (rc == 1)
+		snprintf(tok, n, "%s", token);
+	free(path);
+	free(token);
+	return rc;
 }
 
 /* Run body(t, tx, arg) in a transaction, again on a conflict.  body
  * returns >= 0 to commit (that value is returned), < 0 to abort. */
-static int tree_tx(struct tree *t, int (*body)(struct tree *, xs_transaction_t,
+static int tree_tx(struct tree *t, int (*body)(struct tree *, store_tx,
 					       void *, struct agent_err *),
 		   void *arg, struct agent_err *err)
 {
 	for (int i = 0; i < TREE_TX_TRIES; i++) {
-		xs_transaction_t tx = xs_transaction_start(t->xsh);
-		int rc;
+		store_tx tx;
+		int rc, end;
 
-		if (tx == XBT_NULL)
-			return err_sys(err, errno, "xenstore transaction start");
+		if ((rc = store_tx_start(t->s, &tx, err)) < 0)
+			return rc;
 		rc = body(t, tx, arg, err);
 		if (rc < 0) {
-			xs_transaction_end(t->xsh, tx, true);
+			struct agent_err ignored;
+
+			store_tx_end(t->s, tx, true, &ignored);
 			return rc;
 		}
-		if (xs_transaction_end(t->xsh, tx, false))
-			return rc;
-		if (errno != EAGAIN)
-			return err_sys(err, errno, "xenstore transaction end");
+		end = store_tx_end(t->s, tx, false, err);
+		if (end != -EAGAIN)
+			return end < 0 ? end : rc;
 	}
 	return err_set(err, EAGAIN, "xenstore transaction conflicted %d times "
 		       "in a row", TREE_TX_TRIES);
@@ -163,16 +139,7 @@ struct submit {
 	bool early;
 };
 
-static bool tree_present(struct tree *t, xs_transaction_t tx, const char *path)
-{
-	unsigned len;
-	char *v = xs_read(t->xsh, tx, path, &len);
-
-	free(v);
-	return v || errno != ENOENT;
-}
-
-static int submit_body(struct tree *t, xs_transaction_t tx, void *arg,
+static int submit_body(struct tree *t, store_tx tx, void *arg,
 		       struct agent_err *err)
 {
 	const struct submit *s = arg;
@@ -192,9 +159,7 @@ static int submit_body(struct tree *t, xs_transaction_t tx, void *arg,
 	if (tree_present(t, tx, p))
 		return err_set(err, EEXIST, "a request with ID %s is waiting "
 			       "already; choose another ID", s->id);
-	if (!xs_write(t->xsh, tx, p, s->value, strlen(s->value)))
-		return err_sys(err, errno, "write %s", p);
-	return 0;
+	return store_write(t->s, tx, p, s->value, err);
 }
 
 int tree_submit(struct tree *t, const char *root, const char *id,
@@ -209,7 +174,7 @@ struct withdraw {
 	const char *root, *id;
 };
 
-static int withdraw_body(struct tree *t, xs_transaction_t tx, void *arg,
+static int withdraw_body(struct tree *t, store_tx tx, void *arg,
 			 struct agent_err *err)
 {
 	const struct withdraw *w = arg;
@@ -217,14 +182,14 @@ static int withdraw_body(struct tree *t, xs_transaction_t tx, void *arg,
 	int rc;
 
 	snprintf(p, sizeof(p), "%s/request/%s", w->root, w->id);
-	rc = tree_read_tx(t, tx, p, &v, err);
+	rc = store_read(t->s, tx, p, &v, NULL, err);
 	free(v);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc < 0)
 		return rc;
-	if (!xs_rm(t->xsh, tx, p))
-		return err_sys(err, errno, "remove %s", p);
+	if ((rc = store_rm(t->s, tx, p, err)) < 0)
+		return rc;
 	return 1;
 }
 

@@ -1,5 +1,5 @@
 /* tree: xsagentctl's one connection to xenstored and the control tree.
- * The only file of the client that includes xenstore.h.
+ * It works through the agent's xenstore layer (agent/store.c).
  *
  * The protocol with the agent (README, "The xenstore interface"): a client
  * writes <root>/request/<ID>; the agent takes it, in one transaction that
