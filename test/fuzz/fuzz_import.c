@@ -40,12 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc, (void)argv;
 	fuzz_make_dir();
-	snprintf(scripts, sizeof(scripts), "%s/scripts", fuzz_dir);
-	fuzz_check(mkdir(scripts, 0700) == 0, "mkdir scripts");
-	fuzz_write("scripts/vif-bridge", "#!/bin/sh\n", 10, path);
-	fuzz_check(chmod(path, 0700) == 0, "chmod");
-	fuzz_write("scripts/block", "#!/bin/sh\n", 10, path);
-	fuzz_check(chmod(path, 0700) == 0, "chmod");
+	fuzz_make_scripts(scripts);
 	for (size_t i = 0; i < sizeof(images) / sizeof(images[0]); i++)
 		fuzz_write(images[i], "", 0, path);
 	return 0;

@@ -28,15 +28,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	fuzz_make_dir();
 	devnull = fopen("/dev/null", "w");
-	/* A script directory with the default scripts, executable, so that
-	 * files naming them get past the device checks; "vms" holds the
-	 * directory loads. */
-	snprintf(scripts, sizeof(scripts), "%s/scripts", fuzz_dir);
-	fuzz_check(mkdir(scripts, 0700) == 0, "mkdir scripts");
-	fuzz_write("scripts/vif-bridge", "#!/bin/sh\n", 10, path);
-	fuzz_check(chmod(path, 0700) == 0, "chmod");
-	fuzz_write("scripts/block", "#!/bin/sh\n", 10, path);
-	fuzz_check(chmod(path, 0700) == 0, "chmod");
+	/* The default scripts (fuzz_util.h); "vms" holds the directory
+	 * loads. */
+	fuzz_make_scripts(scripts);
 	fuzz_write("disk.img", "", 0, path);
 	snprintf(path, sizeof(path), "%s/vms", fuzz_dir);
 	fuzz_check(mkdir(path, 0700) == 0, "mkdir vms");
