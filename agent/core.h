@@ -21,6 +21,9 @@
 #include "task.h"
 #include "vm.h"
 
+/* The highest build_max conf_agent.def accepts. */
+#define CORE_BUILDERS_MAX 64
+
 struct core_hooks {
 	/* Task t has ended (its record says how): the next one may run. */
 	void (*task_ended)(void *arg, struct task *t);
@@ -43,6 +46,13 @@ struct core {
 	struct vm_list vms;
 	struct tasks tasks;
 	uint64_t reserved_kb;		/* memory starts are about to populate */
+	/* The start pipeline's domain builders (start.c), from fork to reaping:
+	 * each maps a guest's memory and holds its kernel (~50 MB of dom0's
+	 * memory each), so at most conf->build_max run and later starts wait
+	 * in init until build_wake runs them. */
+	pid_t builders[CORE_BUILDERS_MAX];
+	unsigned nbuilders;
+	struct loop_timer build_wake;
 	bool stopping;			/* no new task starts */
 	/* The refresh's own (refresh.c). */
 	bool refreshing, refresh_again;	/* refresh_run is running / must rerun */

@@ -72,6 +72,7 @@ struct start {
 	int domid;			/* -1 until created */
 	unsigned store_port, console_port;
 	pid_t child;			/* builder, 0 when none */
+	bool build_waiting;		/* init waits for a builder slot */
 	int child_fd;			/* -1 when none */
 	struct loop_timer timer;	/* builder timeout or test hold */
 	bool watching;
@@ -289,6 +290,17 @@ static int init_run(struct core *co, struct start *st)
 	};
 	int rc;
 
+	/* Too many builders at once exhaust dom0's memory (seen: 50 starts
+	 * at once, the OOM killer took builders and xenstored): wait for a
+	 * slot; build_wake runs this stage again when a builder is reaped. */
+	if (co->nbuilders >= (unsigned)co->conf->build_max) {
+		if (!st->build_waiting)
+			log_debug("task %s: waiting for a domain builder (%u running)",
+				  st->t->id, co->nbuilders);
+		st->build_waiting = true;
+		return STAGE_WAIT;
+	}
+	st->build_waiting = false;
 	/* Say which file is wrong in plain words before libxenguest does. */
 	if (access(c->kernel, R_OK) < 0)
 		return err_sys(&st->err, errno, "kernel %s", c->kernel);
@@ -312,6 +324,7 @@ static int init_run(struct core *co, struct start *st)
 	rc = child_fork(build_child, &job, &st->child, &st->child_fd, &st->err);
 	if (rc < 0)
 		return rc;
+	co->builders[co->nbuilders++] = st->child;
 	if ((rc = loop_add(co->loop, st->child_fd, build_reported, st)) < 0) {
 		kill(st->child, SIGKILL);
 		child_stop(co, st);
@@ -325,6 +338,7 @@ static int init_run(struct core *co, struct start *st)
 
 static void init_undo(struct core *co, struct start *st)
 {
+	st->build_waiting = false;
 	/* The domain goes with construct's undo; a builder still running must
 	 * die first so that nothing maps the domain's memory any more. */
 	if (st->child > 0 && st->child_fd >= 0)
@@ -828,8 +842,41 @@ void start_run(struct core *co, struct task *t)
 	start_vm(co, t, vm);
 }
 
+/* A builder slot is free: run the init stage of the starts waiting for
+ * one, oldest first, while slots last.  From a timer, not from the reaping
+ * itself: a start that runs (or fails) here may end tasks and start others. */
+static void build_wake(void *arg)
+{
+	struct core *co = arg;
+
+	while (co->nbuilders < (unsigned)co->conf->build_max) {
+		struct start *next = NULL;
+
+		for (struct task *t = co->tasks.head; t; t = t->next)
+			if (t->start && t->start->build_waiting &&
+			    (!next || t->created_ms < next->t->created_ms))
+				next = t->start;
+		if (!next)
+			return;
+		/* As after a test hold: run the stage again, not the hook. */
+		next->held = true;
+		stage_run_from(co, next);
+	}
+}
+
 bool start_child_exited(struct core *co, pid_t pid, int status)
 {
+	bool builder = false;
+
+	for (unsigned i = 0; i < co->nbuilders; i++)
+		if (co->builders[i] == pid) {
+			builder = true;
+			co->builders[i] = co->builders[--co->nbuilders];
+			if (!co->build_wake.fn)
+				loop_timer_init(&co->build_wake, build_wake, co);
+			loop_timer_arm(co->loop, &co->build_wake, loop_now_ms());
+			break;
+		}
 	for (struct task *t = co->tasks.head; t; t = t->next) {
 		struct start *st = t->start;
 
@@ -841,7 +888,7 @@ bool start_child_exited(struct core *co, pid_t pid, int status)
 				  WTERMSIG(status));
 		return true;
 	}
-	return false;
+	return builder;
 }
 
 void start_abort(struct core *co, struct task *t, const char *why)

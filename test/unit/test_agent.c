@@ -84,6 +84,7 @@ static void make_tree(void)
 
 /* The agent's configuration for one case: path in a static buffer. */
 static unsigned queue_max = 1000;
+static unsigned build_max = 4;
 
 static const char *conf(unsigned task_max)
 {
@@ -92,9 +93,9 @@ static const char *conf(unsigned task_max)
 	put_file("agent.ini", "[agent]\ncontrol_root = " ROOT "\n"
 		 "vm_dir = %s/vms\nscript_dir = %s/scripts\nkernel_cache =\n"
 		 "log_level = info\ntask_retention = 3600\ntask_max = %u\n"
-		 "queue_max = %u\n"
+		 "queue_max = %u\nbuild_max = %u\n"
 		 "build_timeout = 120\nhotplug_timeout = 5\nshutdown_timeout = 20\n",
-		 dir, dir, task_max, queue_max);
+		 dir, dir, task_max, queue_max, build_max);
 	snprintf(path, sizeof(path), "%s/agent.ini", dir);
 	return path;
 }
@@ -509,6 +510,52 @@ static void case_queue_max(void)
 	agent_down(true);
 }
 
+/* Our children now: the builders still running (or not yet reaped). */
+static int nchildren(void)
+{
+	char path[64];
+	FILE *f;
+	int pid, n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fscanf(f, "%d", &pid) == 1)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* build_max builders at once: a start past it waits in init with no
+ * builder of its own, runs when a builder is reaped, and can be cancelled
+ * while it waits. */
+static void case_build_max(void)
+{
+	build_max = 1;
+	if (agent_up(conf(200)) < 0)
+		return;
+	fake_hv_set_build(1, 3000, NULL);
+	request("s1", "start web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "s1 in init (slow builder)");
+	request("s2", "start web2");
+	request("s3", "start web3");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/s2/stage", "init") &&
+			     rec_is("task/s3/stage", "init")), "s2 and s3 in init");
+	run_for(300);
+	ok(nchildren() == 1, "build_max = 1: one builder runs (%d)", nchildren());
+	is_str(task_rec("s2", "state"), "running", "s2 waits, running");
+	is_str(task_rec("s2", "progress"), "31", "s2 waits at progress 31");
+	ok(request_wait("c1", "cancel s3"), "cancel of the waiting s3 ends");
+	is_str(task_rec("s3", "error"), "init: cancelled by task c1", "s3: error");
+	is_str(rec("vm/web3/state"), "halted", "web3 halted, its domain gone");
+	ok(WAIT_FOR(WAIT_MS, ended("s1") && ended("s2")), "s1, then s2, end");
+	is_str(task_rec("s1", "state"), "done", "s1 done");
+	is_str(task_rec("s2", "state"), "done", "s2 done after s1's builder");
+	ok(fake_hv_ndomains() == 2, "two domains (%d)", fake_hv_ndomains());
+	build_max = 4;
+	agent_down(true);
+}
+
 /* task_max finished tasks are kept, the oldest go first. */
 static void case_prune(void)
 {
@@ -852,6 +899,8 @@ int main(void)
 	run_case("prune", "", case_prune);
 	run_case("stop-tasks", "", case_stop_tasks);
 	run_case("queue-max", "", case_queue_max);
+	run_case("build-max", " [50 builders at once: dom0 ran out of memory]",
+		 case_build_max);
 	run_case("restart", "", case_restart);
 	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
 		 "the request sat unseen; fixed in 5b66712]", case_tx_conflicts);
