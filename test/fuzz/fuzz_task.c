@@ -313,8 +313,9 @@ static struct agent ag;
 static unsigned setup;			/* index into setups[] */
 static char ids[MAX_IDS][REQUEST_ID_MAX + 1];	/* IDs the client used */
 static unsigned nids, next_id;
-/* Tasks the running agent adopted from an earlier run's records. */
-static char adopted[128][REQUEST_ID_MAX + 1];
+/* Tasks the running agent adopted from an earlier run's records (each op
+ * makes at most one task: a request's, or a restart's). */
+static char adopted[2 * MAX_OPS][REQUEST_ID_MAX + 1];
 static unsigned nadopted;
 
 static void agent_up(unsigned s)
@@ -325,8 +326,10 @@ static void agent_up(unsigned s)
 	memset(&ag, 0, sizeof(ag));
 	fuzz_check(agent_init(&ag, conf_paths[setup], &err) == 0, "agent_init");
 	nadopted = 0;
-	for (struct task *t = ag.core.tasks.head; t && nadopted < 128; t = t->next)
+	for (struct task *t = ag.core.tasks.head; t; t = t->next) {
+		fuzz_check(nadopted < 2 * MAX_OPS, "a task per op at most");
 		snprintf(adopted[nadopted++], sizeof(adopted[0]), "%s", t->id);
+	}
 }
 
 static bool is_adopted(const struct task *t)
