@@ -433,8 +433,13 @@ static void check_all(void)
 			if (t->ended_ms + keep < first_due)
 				first_due = t->ended_ms + keep;
 		}
-		/* The scheduler left no queued task that could run. */
-		if (t->state == TASK_QUEUED && !ag.core.stopping) {
+		/* The scheduler left no queued task that could run.  (Not for
+		 * one naming its VM by domid: the scheduler looks the VM up
+		 * again at each pass, and a domid that changed -- a reboot, a
+		 * restart -- names no VM until the next pass, when the VM's
+		 * task ends, runs it and it fails.) */
+		if (t->state == TASK_QUEUED && !ag.core.stopping &&
+		    strspn(t->req.arg, "0123456789") != strlen(t->req.arg)) {
 			const struct vm *v = vm_of_queued(t);
 			bool waits = v && v->busy;
 
