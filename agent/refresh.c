@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "dev.h"
+#include "dm.h"
 #include "domtree.h"
 #include "log.h"
 #include "loop.h"
@@ -67,6 +68,10 @@ void refresh_end_domain(struct core *co, struct vm *vm, const char *reason,
 	snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "%s", reason);
 	log_info("%s: domain %d ended (%s)", vm->name, vm->domid, reason);
 	domtree_watch_shutdown(co->store, vm, false, &err);
+	/* The device model first, as libxl: nothing emulates for the domain
+	 * any more when it goes. */
+	dm_stop(vm->dm);
+	vm->dm = NULL;
 	if (destroy && vm->domid >= 0 &&
 	    hv_destroy(co->hv, (unsigned)vm->domid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
