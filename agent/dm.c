@@ -211,6 +211,48 @@ void dm_stop(struct dm *dm)
 	kill(-dm->pid, SIGKILL);
 }
 
+/* Whether pid's command line has "-xen-domid <domid>" (argv, NUL-separated). */
+static bool dm_cmdline_is(pid_t pid, unsigned domid)
+{
+	char path[48], buf[4096], want[32];
+	size_t wlen;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return false;
+	wlen = (size_t)snprintf(want, sizeof(want), "-xen-domid%c%u%c", 0, domid, 0);
+	return memmem(buf, (size_t)n, want, wlen) != NULL;
+}
+
+int dm_kill_orphan(struct store *s, unsigned domid)
+{
+	struct agent_err e;
+	char p[96], v[24], *end;
+	long pid;
+	int killed = 0;
+
+	snprintf(p, sizeof(p), "/local/domain/%u/image/device-model-pid", domid);
+	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
+	pid = strtol(v, &end, 10);
+	if (*v && !*end && pid > 1 && dm_cmdline_is((pid_t)pid, domid)) {
+		log_info("domain %u: killing the device model an earlier run "
+			 "started (pid %ld)", domid, pid);
+		kill(-(pid_t)pid, SIGKILL);
+		kill((pid_t)pid, SIGKILL);
+		killed = 1;
+	}
+	snprintf(p, sizeof(p), "/local/domain/0/device-model/%u", domid);
+	store_rm(s, STORE_NOTX, p, &e);
+	return killed;
+}
+
 void dm_forget_all(void)
 {
 	while (dms) {

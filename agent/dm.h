@@ -61,6 +61,13 @@ int dm_reap(pid_t pid, int status);
  * more.  NULL is a no-op. */
 void dm_stop(struct dm *dm);
 pid_t dm_pid(const struct dm *dm);
+/* The device model of domid that no run of this agent knows: one started
+ * by an earlier run (the agent was killed, then restarted).  Found by
+ * /local/domain/<domid>/image/device-model-pid and checked by its command
+ * line (-xen-domid <domid>); killed (its group, SIGKILL) and its
+ * device-model/<domid> directory removed.  Returns 1 when one was killed,
+ * else 0.  Call it before the domain's nodes go. */
+int dm_kill_orphan(struct store *s, unsigned domid);
 /* Device models still listed (not reaped). */
 unsigned dm_running(void);
 /* The agent is exiting: free every run without killing it (a running

@@ -6,12 +6,16 @@
 #    the device model binary missing, hvmloader missing, a device model that
 #    exits at once (its last log line in the error), one that never reports
 #    running (killed at dm_timeout, its process group with it).
+#  - The agent SIGKILLed while a start waits for its device model, then
+#    restarted: the start is rolled back and the device model (which
+#    outlives the agent) killed; nothing left.
 #  - A device model killed under a running guest: the guest crashes and
 #    on_crash (destroy) applies; nothing left.
 #  - A start by request reaches the guest's marker on its console; the
-#    nodes xl writes for the same guest are there; a stop ends halted with
-#    nothing left: no device model process, no device-model nodes, no
-#    /local/domain/D, no /vm/UUID.
+#    nodes xl writes for the same guest are there; the agent is SIGKILLed
+#    and restarted (it adopts the running guest); a stop ends halted with
+#    nothing left: no device model process (the earlier run's, found by
+#    its pid node), no device-model nodes, no /local/domain/D, no /vm/UUID.
 # One boot to the marker (~50 s under TCG); the rest costs seconds.
 . /usr/lib/xsagent/tests/lib.sh
 # What to look at when a check fails: Xen's, the device model's and the
@@ -89,6 +93,31 @@ xsa_start_agent $dir/a.ini
 expect_fail hvm-hang "device-model: device model (pid [0-9]*) did not report running within 3 s (log $log)"
 xsa_stop_agent
 
+kill_agent() {
+	kill -KILL $XSA_PID
+	wait $XSA_PID 2>/dev/null
+	XSA_PID=
+}
+agent_conf "device_model = $dir/dm-hang\ndm_timeout = 120\n"
+xsa_start_agent $dir/a.ini
+xsa_request hvm-kill "start $vm"
+in_dm() { [ "$(xs $XSA_ROOT/task/hvm-kill/stage)" = device-model ]; }
+wait_until 30 in_dm || fail "start hvm-kill never waited in device-model (stage '$(xs $XSA_ROOT/task/hvm-kill/stage)')"
+sleep 1
+pgrep -f "$dir/dm-hang" >/dev/null || fail "no fake device model running during hvm-kill"
+kill_agent
+pgrep -f "$dir/dm-hang" >/dev/null || fail "the fake device model did not outlive the agent (nothing to test)"
+pass "the device model outlived the SIGKILLed agent"
+xsa_start_agent $dir/a.ini
+check_eq "task hvm-kill" "$(xs $XSA_ROOT/task/hvm-kill/state)" failed
+check_eq "its error" "$(xs $XSA_ROOT/task/hvm-kill/error)" "interrupted by agent restart; rolled back"
+check_eq "VM state after the rollback" "$(xs $XSA_ROOT/vm/$vm/state)" halted
+no_fake() { ! pgrep -f "$dir/dm-|sleep 1000" >/dev/null; }
+wait_until 10 no_fake || fail "the earlier run's device model is left after the rollback"
+pass "the rollback killed the earlier run's device model"
+no_leak /tmp/snap.before "SIGKILL of the agent during device-model"
+xsa_stop_agent
+
 agent_conf ''
 xsa_start_agent $dir/a.ini
 
@@ -149,6 +178,11 @@ wait_until 150 up || {
 	fail "no marker on the console within 150 s (VM state '$(xs $XSA_ROOT/vm/$vm/state)', last shutdown reason '$(xs $XSA_ROOT/vm/$vm/last_shutdown_reason)')"
 }
 pass "HVM guest printed its marker on its console (domain $domid, $(($(date +%s) - T0)) s into the test)"
+kill_agent
+[ -d /proc/$dmpid ] || fail "the device model died with the agent"
+xsa_start_agent $dir/a.ini
+check_eq "VM state after the restart (adopted)" "$(xs $XSA_ROOT/vm/$vm/state)" running
+check_eq "VM domid after the restart" "$(xs $XSA_ROOT/vm/$vm/domid)" "$domid"
 xsa_request hvm-stop "stop $vm"
 check_eq "task hvm-stop" "$(xsa_wait_task hvm-stop 90)" done
 after_end "the stop" poweroff
