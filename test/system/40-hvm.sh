@@ -52,21 +52,33 @@ exit 3
 EOF
 cat >$dir/dm-hang <<'EOF'
 #!/bin/sh
+echo $$ >/tmp/hvm/dm-hang.pid
 echo "fake-dm-hang: up"
 sleep 1000 &
+echo $! >/tmp/hvm/dm-sleep.pid
 wait
 EOF
 chmod +x $dir/dm-exit $dir/dm-hang
 agent_conf() { printf '[agent]\nvm_dir = %s/vms\n%b' $dir "$1" >$dir/a.ini; }
+# The fake device model that hangs and its child, by the pids they wrote
+# (the bed has no pgrep); a zombie waiting for init counts as gone.
+alive() { [ -e /proc/$1/stat ] && [ "$(sed 's/^.*) \(.\).*/\1/' /proc/$1/stat)" != Z ]; }
+fakes_alive() {
+	for f in $dir/dm-hang.pid $dir/dm-sleep.pid; do
+		[ -s $f ] && alive "$(cat $f)" && return 0
+	done
+	return 1
+}
+no_fake() { ! fakes_alive; }
 snapshot /tmp/snap.before
 
 expect_fail() { # ID ERROR-GLOB
+	rm -f $dir/*.pid
 	xsa_request "$1" "start $vm"
 	check_eq "task $1" "$(xsa_wait_task "$1" 120)" failed
 	check_match "error of $1" "$(xs $XSA_ROOT/task/$1/error)" "$2"
 	check_eq "VM state after $1" "$(xs $XSA_ROOT/vm/$vm/state)" halted
-	no_fake() { ! pgrep -f "$dir/dm-|sleep 1000" >/dev/null; }
-	wait_until 10 no_fake || fail "a fake device model or its child is left after $1: $(pgrep -f "$dir/dm-|sleep 1000" | tr "\n" " ")"
+	wait_until 10 no_fake || fail "a fake device model or its child is left after $1 (pids $(cat $dir/*.pid | tr '\n' ' '))"
 	no_leak /tmp/snap.before "$1"
 }
 
@@ -100,19 +112,20 @@ kill_agent() {
 }
 agent_conf "device_model = $dir/dm-hang\ndm_timeout = 120\n"
 xsa_start_agent $dir/a.ini
+rm -f $dir/*.pid
 xsa_request hvm-kill "start $vm"
 in_dm() { [ "$(xs $XSA_ROOT/task/hvm-kill/stage)" = device-model ]; }
 wait_until 30 in_dm || fail "start hvm-kill never waited in device-model (stage '$(xs $XSA_ROOT/task/hvm-kill/stage)')"
-sleep 1
-pgrep -f "$dir/dm-hang" >/dev/null || fail "no fake device model running during hvm-kill"
+hang_up() { [ -s $dir/dm-sleep.pid ]; }
+wait_until 10 hang_up || fail "no fake device model running during hvm-kill"
+fakes_alive || fail "the fake device model is not running during hvm-kill"
 kill_agent
-pgrep -f "$dir/dm-hang" >/dev/null || fail "the fake device model did not outlive the agent (nothing to test)"
+fakes_alive || fail "the fake device model did not outlive the agent (nothing to test)"
 pass "the device model outlived the SIGKILLed agent"
 xsa_start_agent $dir/a.ini
 check_eq "task hvm-kill" "$(xs $XSA_ROOT/task/hvm-kill/state)" failed
 check_eq "its error" "$(xs $XSA_ROOT/task/hvm-kill/error)" "interrupted by agent restart; rolled back"
 check_eq "VM state after the rollback" "$(xs $XSA_ROOT/vm/$vm/state)" halted
-no_fake() { ! pgrep -f "$dir/dm-|sleep 1000" >/dev/null; }
 wait_until 10 no_fake || fail "the earlier run's device model is left after the rollback"
 pass "the rollback killed the earlier run's device model"
 no_leak /tmp/snap.before "SIGKILL of the agent during device-model"
