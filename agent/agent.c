@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "dm.h"
 #include "domtree.h"
 #include "hotplug.h"
 #include "log.h"
@@ -403,6 +404,8 @@ static void agent_store_ready(void *arg, int fd, short revents)
 			agent_intake(a, path);
 		} else if (!strncmp(token, "dev/", 4)) {
 			start_dev_event(&a->core, token + 4);
+		} else if (!strncmp(token, DM_TOKEN, strlen(DM_TOKEN))) {
+			dm_event(token);
 		} else if (!strcmp(token, TOKEN_RELEASE) ||
 			   !strcmp(token, TOKEN_INTRODUCE)) {
 			refresh_run(&a->core);
@@ -765,7 +768,7 @@ void agent_reload(struct agent *a)
 
 void agent_child_exited(struct agent *a, pid_t pid, int status)
 {
-	if (hotplug_reap(pid, status))
+	if (hotplug_reap(pid, status) || dm_reap(pid, status))
 		return;
 	if (!start_child_exited(&a->core, pid, status))
 		log_debug("child %d exited (status %d)", (int)pid, status);
@@ -792,6 +795,7 @@ void agent_stop_tasks(struct agent *a)
 
 void agent_dispose(struct agent *a)
 {
+	dm_forget_all();
 	task_free_all(&a->core.tasks);
 	reconcile_dispose(&a->core.reconcile);
 	free(a->core.unmanaged);

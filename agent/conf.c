@@ -8,7 +8,7 @@
 
 #include "conf.h"
 
-const char *const conf_vm_types[] = { "pv", "pvh", NULL };
+const char *const conf_vm_types[] = { "pv", "pvh", "hvm", NULL };
 const char *const conf_actions[] = { "destroy", "restart", "preserve", NULL };
 const char *const conf_yes_no[] = { "no", "yes", NULL };
 const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",

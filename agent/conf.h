@@ -33,7 +33,7 @@ struct conf_key {
 	const char *doc;
 };
 
-enum vm_type { VM_TYPE_PV, VM_TYPE_PVH };
+enum vm_type { VM_TYPE_PV, VM_TYPE_PVH, VM_TYPE_HVM };
 enum vm_action { VM_ACT_DESTROY, VM_ACT_RESTART, VM_ACT_PRESERVE };
 
 extern const char *const conf_vm_types[];

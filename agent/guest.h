@@ -1,12 +1,16 @@
 /* The guest types as a table: one row per type (conf's "type" key), each
- * with the hooks of the start's two stages that differ by type:
+ * with the hooks of the start's stages that differ by type:
  *
- *   construct  create   the domain, paused, with its limits
- *   init       build    load kernel and ramdisk and set the domain up to
- *                       boot (runs in the builder child)
+ *   construct     create      the domain, paused, with its limits
+ *   init          build_args  what the builder loads, when it is not the
+ *                             VM's kernel and ramdisk (NULL: those)
+ *                 build       load it and set the domain up to boot (runs
+ *                             in the builder child)
+ *   device-model  device_model  whether the type has one (dm.c); the stage
+ *                             runs only for such types
  *
- * The hooks are the hv layer's per-type entry points; a new type (hvm
- * next) adds a row here and its builder in hv, not branches in start.c. */
+ * The hooks are the hv layer's per-type entry points; a new type adds a
+ * row here and its builder in hv, not branches in start.c. */
 #ifndef XSAGENT_GUEST_H
 #define XSAGENT_GUEST_H
 
@@ -19,6 +23,11 @@ struct guest_type {
 		      unsigned *domid_r, struct agent_err *err);
 	int (*build)(const struct hv_build_args *a, struct hv_build_result *res,
 		     struct hv_built **built_r, struct agent_err *err);
+	/* Adjust the builder's arguments, filled in for the VM's kernel;
+	 * 0 or -errno (a missing file, in plain words). */
+	int (*build_args)(const struct agent_conf *ac, const struct vm_conf *c,
+			  struct hv_build_args *a, struct agent_err *err);
+	bool device_model;
 };
 
 /* The row of type (enum vm_type); NULL for none. */

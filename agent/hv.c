@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <xenctrl.h>
 #include <xenguest.h>
+#include <xen/hvm/e820.h>
+#include <xen/hvm/hvm_info_table.h>
 
 #include "hv.h"
 #include "kcache.h"
@@ -28,6 +30,7 @@ struct hv_built {
 	/* PVH: what the builder reads while it builds (kept until release). */
 	uint8_t acpi_rsdp[64], acpi_tables[4096];
 	struct e820entry e820[4];
+	void *firmware;			/* HVM: the BIOS file's bytes */
 };
 
 /* Fill err from libxenctrl's last error when it has one, else errno. */
@@ -327,6 +330,9 @@ struct hv_kind {
 	/* After guest memory is allocated: firmware tables, e820. */
 	int (*hw)(struct xc_dom_image *dom, struct hv_built *b,
 		  unsigned vcpus, struct agent_err *err);
+	/* Once built, with the builder's mappings still there. */
+	int (*finish)(struct xc_dom_image *dom, unsigned vcpus,
+		      struct agent_err *err);
 	/* Once built: what to let go of before the domain may run. */
 	void (*let_go)(struct hv_built *b);
 };
@@ -407,6 +413,15 @@ int hv_pause(struct hv *hv, unsigned domid, struct agent_err *err)
 {
 	if (xc_domain_pause(hv->xch, domid) < 0)
 		return hv_fail(hv->xch, err, errno, "pause domain");
+	return 0;
+}
+
+int hv_shutdown(struct hv *hv, unsigned domid, enum hv_shutdown reason,
+		struct agent_err *err)
+{
+	/* enum hv_shutdown follows Xen's SHUTDOWN_* numbering. */
+	if (xc_domain_shutdown(hv->xch, domid, (int)reason) < 0)
+		return hv_fail(hv->xch, err, errno, "shut down domain");
 	return 0;
 }
 
@@ -514,6 +529,44 @@ static void pvh_let_go(struct hv_built *b)
 	b->dom = NULL;
 }
 
+/* The BIOS hvmloader hands control to, as libxl loads it
+ * (libxl__load_hvm_firmware_module): the whole file, in memory, as the
+ * builder's system firmware module. */
+static int read_firmware(const char *path, struct hv_built *b,
+			 struct xc_dom_image *dom, struct agent_err *err)
+{
+	FILE *f = fopen(path, "re");
+	long len;
+	int rc = 0;
+
+	if (!f)
+		return err_sys(err, errno, "firmware %s", path);
+	if (fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) < 0) {
+		rc = err_sys(err, errno, "firmware %s", path);
+		goto out;
+	}
+	if (len == 0 || len > (16L << 20)) {
+		rc = err_set(err, EINVAL, "firmware %s: %s", path,
+			     len ? "larger than 16 MiB" : "empty");
+		goto out;
+	}
+	b->firmware = malloc((size_t)len);
+	if (!b->firmware) {
+		rc = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	if (fread(b->firmware, 1, (size_t)len, f) != (size_t)len) {
+		rc = err_sys(err, errno ? errno : EIO, "firmware %s", path);
+		goto out;
+	}
+	dom->system_firmware_module.data = b->firmware;
+	dom->system_firmware_module.length = (uint32_t)len;
+out:
+	fclose(f);
+	return rc;
+}
+
 static int hv_build_kind(const struct hv_kind *k, const struct hv_build_args *a,
 			 struct hv_build_result *res, struct hv_built **built_r,
 			 struct agent_err *err)
@@ -542,6 +595,8 @@ static int hv_build_kind(const struct hv_kind *k, const struct hv_build_args *a,
 	if (a->ramdisk)
 		BUILD_STEP(xc_dom_module_file(dom, a->ramdisk, NULL),
 			   "load ramdisk");
+	if (a->firmware && (rc = read_firmware(a->firmware, b, dom, err)) < 0)
+		goto out;
 	dom->flags = 0;
 	dom->console_evtchn = a->console_port;
 	dom->console_domid = 0;
@@ -569,6 +624,8 @@ static int hv_build_kind(const struct hv_kind *k, const struct hv_build_args *a,
 	/* Seeds the console and xenstore grant entries for dom0; xenstored
 	 * maps the ring by grant and refuses the introduce without it. */
 	BUILD_STEP(xc_dom_gnttab_init(dom), "grant table init");
+	if (k->finish && (rc = k->finish(dom, a->vcpus, err)) < 0)
+		goto out;
 	/* What xenstore and the introduce want: the ring's frame as the guest
 	 * names it -- the PFN in a translated (PVH) guest, the MFN in PV. */
 	if (xc_dom_translated(dom)) {
@@ -589,8 +646,125 @@ out:
 	if (dom)
 		xc_dom_release(dom);
 	xc_interface_close(xch);
+	if (b)
+		free(b->firmware);
 	free(b);
 	return rc;
+}
+
+/* ---- HVM: an HVM container with a device model ----------------------------
+ *
+ * What libxl (Xen 4.17) does for an HVM guest with qemu-xen, and the agent
+ * does too:
+ *  - at creation (libxl__arch_domain_prepare_config): everything emulated
+ *    but vPCI; then
+ *    (hvm_set_conf_params, libxl__arch_domain_create) HPET on, VPT_ALIGN
+ *    on, TIMER_MODE no_delay_for_missed_ticks, ALTP2M off, the paging pool
+ *    (libxl_get_required_shadow_memory) and the CPUID policy;
+ *  - at build (libxl__build_hvm, libxl__domain_firmware): hvmloader as the
+ *    "kernel", SeaBIOS as the system firmware module, RAM from 0 with the
+ *    MMIO hole of a guest with a device model (HVM_BELOW_4G_MMIO_LENGTH)
+ *    and the VGA hole; the domain's memory map for Xen (XENMEM_memory_map:
+ *    libxl__arch_domain_construct_memmap, RAM below the hole and above
+ *    4 GiB), which hvmloader reads first and without which it stops at
+ *    once (BUG, the domain shuts down with reason crash); libxenguest sets
+ *    the special pages' HVM params (STORE_PFN, CONSOLE_PFN, IOREQ pfns,
+ *    their event channels) and writes the hvm_info table;
+ *  - after it (hvm_build_set_params): the hvm_info table's vCPU fields.
+ * hvmloader builds the ACPI tables and the guest's e820 map itself. */
+
+/* LIBXL_VGA_HOLE_SIZE: pages at 0xa0000 left out of the RAM. */
+#define HVM_VGA_HOLE_PAGES 0x20
+
+static int hvm_create(xc_interface *xch, unsigned domid,
+		      const struct hv_create_args *a, struct agent_err *err)
+{
+	/* libxl_get_required_shadow_memory: 1 MiB per vCPU, two pages per
+	 * MiB of RAM, in KiB. */
+	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + 2 * (a->maxmem_kb / 1024));
+	int r;
+
+	if (xc_hvm_param_set(xch, domid, HVM_PARAM_HPET_ENABLED, 1) < 0 ||
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_VPT_ALIGN, 1) < 0 ||
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_TIMER_MODE,
+			     HVMPTM_no_delay_for_missed_ticks) < 0 ||
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_ALTP2M,
+			     XEN_ALTP2M_disabled) < 0)
+		return hv_fail(xch, err, errno, "set HVM params");
+	if (xc_set_paging_mempool_size(xch, domid, pool_kb << 10) < 0)
+		return hv_fail(xch, err, errno, "set paging pool size");
+	r = xc_cpuid_apply_policy(xch, domid, false, NULL, 0, true, false,
+				  false, NULL, NULL);
+	if (r < 0)
+		return hv_fail(xch, err, -r, "apply CPUID policy");
+	return 0;
+}
+
+static void hvm_layout(struct xc_dom_image *dom, unsigned mem_mb)
+{
+	uint64_t mem = (uint64_t)mem_mb << 20;
+	uint64_t mmio_start = (1ULL << 32) - HVM_BELOW_4G_MMIO_LENGTH;
+
+	dom->target_pages = mem >> XC_PAGE_SHIFT;	/* all of it: no PoD */
+	dom->mmio_size = HVM_BELOW_4G_MMIO_LENGTH;
+	dom->mmio_start = mmio_start;
+	dom->lowmem_end = mem < mmio_start ? mem : mmio_start;
+	dom->highmem_end = mem > mmio_start ? (1ULL << 32) + (mem - mmio_start) : 0;
+	dom->vga_hole_size = HVM_VGA_HOLE_PAGES;
+	dom->device_model = true;
+}
+
+/* After the RAM is populated: the memory map Xen gives the guest (what
+ * hvmloader starts from), as libxl's for an HVM guest without reserved
+ * device memory: the RAM below the MMIO hole, and above 4 GiB if any. */
+static int hvm_hw(struct xc_dom_image *dom, struct hv_built *b,
+		  unsigned vcpus, struct agent_err *err)
+{
+	unsigned n = 0;
+
+	(void)vcpus;
+	b->e820[n++] = (struct e820entry){ 0, dom->lowmem_end, E820_RAM };
+	if (dom->highmem_end)
+		b->e820[n++] = (struct e820entry){
+			1ULL << 32, dom->highmem_end - (1ULL << 32), E820_RAM };
+	if (xc_domain_set_memory_map(dom->xch, dom->guest_domid, b->e820, n) < 0)
+		return hv_fail(dom->xch, err, errno, "set memory map");
+	dom->e820 = b->e820;
+	dom->e820_entries = n;
+	return 0;
+}
+
+/* The hvm_info table libxenguest wrote: the vCPUs hvmloader brings up. */
+static int hvm_info(struct xc_dom_image *dom, unsigned vcpus,
+		    struct agent_err *err)
+{
+	struct hvm_info_table *t;
+	uint8_t *page, sum = 0;
+
+	if (vcpus > HVM_MAX_VCPUS)
+		return err_set(err, EINVAL, "hvm: at most %d vCPUs", HVM_MAX_VCPUS);
+	/* Through the builder's own mapping (released with it). */
+	page = xc_dom_pfn_to_ptr(dom, HVM_INFO_PFN, 1);
+	if (!page)
+		return hv_fail(dom->xch, err, errno, "map the hvm_info table");
+	t = (struct hvm_info_table *)(page + HVM_INFO_OFFSET);
+	t->apic_mode = 1;
+	t->nr_vcpus = vcpus;
+	memset(t->vcpu_online, 0, sizeof(t->vcpu_online));
+	for (unsigned i = 0; i < vcpus; i++)
+		t->vcpu_online[i / 8] |= (uint8_t)(1u << (i % 8));
+	for (uint32_t i = 0; i < t->length; i++)
+		sum += ((uint8_t *)t)[i];
+	t->checksum -= sum;
+	return 0;
+}
+
+/* As PVH (and libxl): the builder's memory goes before the unpause.  No
+ * kernel to cache: the device model loads the guest's. */
+static void hvm_let_go(struct hv_built *b)
+{
+	xc_dom_release(b->dom);
+	b->dom = NULL;
 }
 
 /* ---- the guest types ----------------------------------------------------- */
@@ -617,6 +791,23 @@ static const struct hv_kind hv_pvh = {
 	.let_go = pvh_let_go,
 };
 
+/* HVM: everything a device model needs emulated (above: hvm_create,
+ * hvm_layout, hvm_hw, hvm_info, hvm_let_go). */
+static const struct hv_kind hv_hvm = {
+	.name = "hvm",
+	.cdf_flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap,
+	/* Xen 4.17 takes exactly this for an HVM domU (emulation_flags_ok);
+	 * USE_PIRQ became optional only later (4.19). */
+	.emu_flags = XEN_X86_EMU_ALL & ~XEN_X86_EMU_VPCI,
+	.set_tsc = true,
+	.created = hvm_create,
+	.container = XC_DOM_HVM_CONTAINER,
+	.layout = hvm_layout,
+	.hw = hvm_hw,
+	.finish = hvm_info,
+	.let_go = hvm_let_go,
+};
+
 int hv_create_pv(struct hv *hv, const struct hv_create_args *a,
 		 unsigned *domid_r, struct agent_err *err)
 {
@@ -639,6 +830,18 @@ int hv_build_pvh(const struct hv_build_args *a, struct hv_build_result *res,
 		 struct hv_built **built_r, struct agent_err *err)
 {
 	return hv_build_kind(&hv_pvh, a, res, built_r, err);
+}
+
+int hv_create_hvm(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err)
+{
+	return hv_create_kind(hv, &hv_hvm, a, domid_r, err);
+}
+
+int hv_build_hvm(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err)
+{
+	return hv_build_kind(&hv_hvm, a, res, built_r, err);
 }
 
 int hv_built_save_kernel(struct hv_built *b, struct agent_err *err)
@@ -674,5 +877,6 @@ void hv_built_release(struct hv_built *b)
 	if (b->dom)
 		xc_dom_release(b->dom);
 	xc_interface_close(b->xch);
+	free(b->firmware);
 	free(b);
 }

@@ -34,7 +34,11 @@ struct hv_create_args {
 
 struct hv_build_args {
 	unsigned domid;
+	/* For HVM, kernel is hvmloader, ramdisk and cmdline are NULL (the
+	 * device model loads the guest's kernel). */
 	const char *kernel, *ramdisk, *cmdline;	/* ramdisk may be NULL */
+	/* The BIOS for hvmloader (its system firmware module), or NULL. */
+	const char *firmware;
 	/* Where to keep the decompressed kernel for later builds (NULL: no). */
 	const char *kernel_cache_out;
 	unsigned mem_mb, vcpus;
@@ -67,10 +71,16 @@ int hv_create_pv(struct hv *hv, const struct hv_create_args *a,
 		 unsigned *domid_r, struct agent_err *err);
 int hv_create_pvh(struct hv *hv, const struct hv_create_args *a,
 		  unsigned *domid_r, struct agent_err *err);
+int hv_create_hvm(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err);
 int hv_evtchn_alloc(struct hv *hv, unsigned domid, unsigned *port_r,
 		    struct agent_err *err);
 int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err);
 int hv_pause(struct hv *hv, unsigned domid, struct agent_err *err);
+/* Shut the domain down as if it had itself, with that reason (the agent
+ * crashes an HVM guest whose device model died). */
+int hv_shutdown(struct hv *hv, unsigned domid, enum hv_shutdown reason,
+		struct agent_err *err);
 /* Destroying a domain that is already gone is not an error. */
 int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
 
@@ -84,6 +94,10 @@ int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
 int hv_build_pv(const struct hv_build_args *a, struct hv_build_result *res,
 		struct hv_built **built_r, struct agent_err *err);
 int hv_build_pvh(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err);
+/* HVM: hvmloader and its BIOS in an HVM container laid out for a device
+ * model; lets go of the guest's memory before it returns, as PVH. */
+int hv_build_hvm(const struct hv_build_args *a, struct hv_build_result *res,
 		 struct hv_built **built_r, struct agent_err *err);
 void hv_built_release(struct hv_built *b);
 /* When the build decompressed the kernel and kernel_cache_out was given,

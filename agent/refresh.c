@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "dev.h"
+#include "dm.h"
 #include "domtree.h"
+#include "guest.h"
 #include "log.h"
 #include "loop.h"
 #include "refresh.h"
@@ -67,6 +69,15 @@ void refresh_end_domain(struct core *co, struct vm *vm, const char *reason,
 	snprintf(vm->last_shutdown, sizeof(vm->last_shutdown), "%s", reason);
 	log_info("%s: domain %d ended (%s)", vm->name, vm->domid, reason);
 	domtree_watch_shutdown(co->store, vm, false, &err);
+	/* The device model first, as libxl: nothing emulates for the domain
+	 * any more when it goes.  One an earlier run of the agent started (the
+	 * domain was adopted) is known by its pid node. */
+	if (vm->dm)
+		dm_stop(vm->dm);
+	else if (vm->domid >= 0 && guest_type(vm->conf.type) &&
+		 guest_type(vm->conf.type)->device_model)
+		dm_kill_orphan(co->store, (unsigned)vm->domid);
+	vm->dm = NULL;
 	if (destroy && vm->domid >= 0 &&
 	    hv_destroy(co->hv, (unsigned)vm->domid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
@@ -108,6 +119,10 @@ static void rollback(struct core *co, struct vm *vm, const struct hv_dominfo *d,
 	log_warn("%s: rolling back the start of task %s (interrupted by agent "
 		 "restart; domain %d)", vm->name, vm->rollback_task, domid);
 	vm->rollback = false;
+	/* A device model it had started outlived the agent (it is not killed
+	 * with it): it goes first, while its pid node is still there. */
+	if (domid >= 0)
+		dm_kill_orphan(co->store, (unsigned)domid);
 	if (d && hv_destroy(co->hv, d->domid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);
 	reconcile_note(&co->reconcile, domid);

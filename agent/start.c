@@ -23,6 +23,11 @@
  * every stage reached, in reverse, so nothing is left behind: no domain, no
  * /local/domain/<domid>, no /vm/<uuid>.
  *
+ * An HVM guest's device model (dm.c) is a stage of its own, "device-model",
+ * run only for types that have one (guest.h): it starts the device model
+ * and waits, without blocking, for it to report running.  A running VM
+ * keeps it (vm->dm) until its domain ends (refresh_end_domain).
+ *
  * Only the driver (stage_fail) logs and publishes an error.
  */
 #include <errno.h>
@@ -36,6 +41,7 @@
 
 #include "child.h"
 #include "dev.h"
+#include "dm.h"
 #include "domtree.h"
 #include "guest.h"
 #include "hotplug.h"
@@ -80,8 +86,9 @@ struct start {
 	unsigned ndevs;
 	bool dev_watching;
 	char dev_token[96];
+	struct dm *dm;			/* the device model, when started */
 	uint64_t stage_t0;
-	uint64_t stage_ms[8];
+	uint64_t stage_ms[10];
 	uint64_t build_ms;
 	uint64_t reserved_kb;		/* counted in co->reserved_kb until built */
 	struct agent_err err;
@@ -100,6 +107,9 @@ static int refresh_run(struct core *co, struct start *st);
 static int devices_run(struct core *co, struct start *st);
 static void devices_undo(struct core *co, struct start *st);
 static bool devices_needed(const struct start *st);
+static int dm_stage_run(struct core *co, struct start *st);
+static void dm_stage_undo(struct core *co, struct start *st);
+static bool dm_stage_needed(const struct start *st);
 
 static const struct stage stages[] = {
 	{ "construct", 0, 30, construct_run, construct_undo, NULL },
@@ -108,6 +118,7 @@ static const struct stage stages[] = {
 	{ "store-domain", 71, 80, store_domain_run, NULL, NULL },
 	{ "watches", 81, 90, watches_run, watches_undo, NULL },
 	{ "refresh", 91, 100, refresh_run, NULL, NULL },
+	{ "device-model", 91, 100, dm_stage_run, dm_stage_undo, dm_stage_needed },
 	{ "devices", 91, 100, devices_run, devices_undo, devices_needed },
 };
 #define NSTAGES ((int)(sizeof(stages) / sizeof(stages[0])))
@@ -310,8 +321,12 @@ static int init_run(struct core *co, struct start *st)
 		      sizeof(fill));
 	if (!*fill)
 		args.kernel_cache_out = NULL;
-	log_info("task %s: kernel %s%s", st->t->id, use,
-		 *fill ? " (decompressed copy will be cached)" : "");
+	if (st->type->build_args &&
+	    (rc = st->type->build_args(co->conf, c, &args, &st->err)) < 0)
+		return rc;
+	log_info("task %s: %s %s%s", st->t->id, st->type->build_args ?
+		 "builder loads" : "kernel", args.kernel,
+		 args.kernel_cache_out ? " (decompressed copy will be cached)" : "");
 	if ((rc = hv_evtchn_alloc(co->hv, (unsigned)st->domid, &st->store_port,
 				  &st->err)) < 0 ||
 	    (rc = hv_evtchn_alloc(co->hv, (unsigned)st->domid,
@@ -406,6 +421,70 @@ static int refresh_run(struct core *co, struct start *st)
 			       st->domid, info.dying ? "is dying" :
 			       hv_shutdown_names[info.shutdown_reason % 6]);
 	return 0;
+}
+
+/* ---- device-model ---------------------------------------------------------- */
+
+static bool dm_stage_needed(const struct start *st)
+{
+	return st->type->device_model;
+}
+
+static void dm_ready(void *arg, int rc, const struct agent_err *err)
+{
+	struct start *st = arg;
+
+	if (rc < 0) {
+		st->err = *err;
+		stage_fail(st->co, st);
+		return;
+	}
+	stage_next(st->co, st);
+}
+
+/* A device model died under its running guest: the guest cannot go on
+ * without it, so it crashes, and the refresh applies on_crash. */
+static void dm_died(void *arg, unsigned domid, int status)
+{
+	struct core *co = arg;
+	struct vm *vm = vm_find_domid(&co->vms, (int)domid);
+	struct agent_err e;
+
+	log_warn("%s: device model ended (status %d) under domain %u: the "
+		 "guest crashes", vm ? vm->name : "?", status, domid);
+	if (hv_shutdown(co->hv, domid, HV_SD_CRASH, &e) < 0)
+		log_error("domain %u: %s", domid, e.msg);
+}
+
+static int dm_stage_run(struct core *co, struct start *st)
+{
+	const struct vm_conf *c = &st->vm->conf;
+	struct dm_args a = {
+		.binary = co->conf->device_model,
+		.log_dir = co->conf->dm_log_dir,
+		.domid = (unsigned)st->domid,
+		.name = st->vm->name,
+		.kernel = c->kernel,
+		.ramdisk = c->ramdisk,
+		.cmdline = c->cmdline,
+		.mem_mb = (unsigned)(c->maxmem ? c->maxmem : c->memory),
+		.vcpus = (unsigned)c->vcpus,
+		.timeout_s = (unsigned)co->conf->dm_timeout,
+		.ready = dm_ready,
+		.ready_arg = st,
+		.died = dm_died,
+		.died_arg = co,
+	};
+	int rc = dm_start(co->loop, co->store, &a, &st->dm, &st->err);
+
+	return rc < 0 ? rc : STAGE_WAIT;
+}
+
+static void dm_stage_undo(struct core *co, struct start *st)
+{
+	(void)co;
+	dm_stop(st->dm);
+	st->dm = NULL;
 }
 
 /* ---- devices: xend's waitForDevices --------------------------------------- */
@@ -660,6 +739,8 @@ static void start_end(struct core *co, struct start *st, bool ok)
 		st->vm->devs = st->devs;
 		st->vm->ndevs = st->ndevs;
 		st->devs = NULL;
+		st->vm->dm = st->dm;
+		st->dm = NULL;
 	} else {
 		st->vm->state = VM_HALTED;
 		st->vm->domid = -1;

@@ -15,6 +15,7 @@ extern const char *const vm_state_names[];
 
 struct task;
 struct dev;
+struct dm;
 
 #define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7] */
 
@@ -39,6 +40,7 @@ struct vm {
 	char last_shutdown[16];	/* reason the last domain ended, or "" */
 	struct dev *devs;	/* the running domain's devices */
 	unsigned ndevs;
+	struct dm *dm;		/* its device model (HVM), when the agent runs one */
 	/* What the agent asked of the domain: a stop ends as halted, a reboot
 	 * restarts, whatever reason the domain gives when it shuts down. */
 	enum { VM_INTENT_NONE, VM_INTENT_STOP, VM_INTENT_REBOOT } intent;

@@ -174,6 +174,21 @@ static int set_paused(unsigned domid, bool paused, struct agent_err *err)
 	return 0;
 }
 
+/* The domain shuts down with that reason, as if it had itself. */
+int hv_shutdown(struct hv *hv, unsigned domid, enum hv_shutdown reason,
+		struct agent_err *err)
+{
+	struct fdom *d = dom_find(domid);
+
+	(void)hv;
+	if (!d || !domid)
+		return err_set(err, ESRCH, "shut down domain %u: no such domain",
+			       domid);
+	d->info.shutdown = true;
+	d->info.shutdown_reason = reason;
+	return 0;
+}
+
 int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err)
 {
 	(void)hv;
@@ -237,6 +252,18 @@ int hv_create_pvh(struct hv *hv, const struct hv_create_args *a,
 		  unsigned *domid_r, struct agent_err *err)
 {
 	return fh_create(hv, a, true, domid_r, err);
+}
+
+int hv_create_hvm(struct hv *hv, const struct hv_create_args *a,
+		  unsigned *domid_r, struct agent_err *err)
+{
+	return fh_create(hv, a, true, domid_r, err);
+}
+
+int hv_build_hvm(const struct hv_build_args *a, struct hv_build_result *res,
+		 struct hv_built **built_r, struct agent_err *err)
+{
+	return fh_build(a, res, built_r, err);
 }
 
 int hv_build_pv(const struct hv_build_args *a, struct hv_build_result *res,

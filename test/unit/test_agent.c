@@ -732,6 +732,101 @@ static void case_restart(void)
 	agent_down(true);
 }
 
+/* HVM: the device-model stage with fake device models (scripts).  One that
+ * exits at once and one that never says "running" fail the start with
+ * their reason and roll it back; one whose state the test writes (as qemu
+ * would) lets the start finish, and its death under the running guest
+ * crashes the domain: on_crash (destroy) applies. */
+static const char *hvm_conf(const char *dm, unsigned timeout_s)
+{
+	static char path[400];
+
+	put_file("hvm-agent.ini", "[agent]\ncontrol_root = " ROOT "\n"
+		 "vm_dir = %s/hvmvms\nscript_dir = %s/scripts\nkernel_cache =\n"
+		 "device_model = %s/%s\nhvmloader = %s/hvmloader\n"
+		 "seabios = %s/bios.bin\ndm_log_dir = %s\ndm_timeout = %u\n",
+		 dir, dir, dir, dm, dir, dir, dir, timeout_s);
+	snprintf(path, sizeof(path), "%s/hvm-agent.ini", dir);
+	return path;
+}
+
+static void case_hvm(void)
+{
+	char p[400], domid[16], *v;
+	struct hv_dominfo info = { 0 };
+	int pid;
+
+	snprintf(p, sizeof(p), "%s/hvmvms", dir);
+	mkdir(p, 0700);
+	put_file("hvmvms/hvm1.ini", "[vm]\nname = hvm1\nuuid = " UUID3 "\n"
+		 "type = hvm\nmemory = 64\nkernel = %s/vmlinuz\n", dir);
+	put_file("hvmloader", "not hvmloader: the fake builder does not read it\n");
+	put_file("bios.bin", "not a BIOS\n");
+	put_file("dm-exit", "#!/bin/sh\necho \"fake dm: domain $2\"\n"
+		 "echo 'fake dm: no machine'\nexit 3\n");
+	put_file("dm-wait", "#!/bin/sh\nexec sleep 1000\n");
+	snprintf(p, sizeof(p), "%s/dm-exit", dir);
+	chmod(p, 0755);
+	snprintf(p, sizeof(p), "%s/dm-wait", dir);
+	chmod(p, 0755);
+
+	if (agent_up(hvm_conf("dm-exit", 60)) < 0)
+		return;
+	is_str(rec("vm/hvm1/type"), "hvm", "VM record type hvm");
+	ok(request_wait("h1", "start hvm1"), "start with a device model that exits ends");
+	ok(contains(task_rec("h1", "error"), "device-model: device model (pid ") &&
+	   contains(task_rec("h1", "error"), "exited with status 3 before it was "
+		    "running: fake dm: no machine"),
+	   "its error says so with the log's last line: %s", nz(task_rec("h1", "error")));
+	ok(fake_hv_ncreated() == 1 && fake_hv_ndomains() == 0, "the domain was destroyed");
+	ok(!exists("/local/domain/1") && !exists("/local/domain/0/device-model/1"),
+	   "its nodes and the device model's removed");
+	agent_down(true);
+
+	if (agent_up(hvm_conf("dm-wait", 1)) < 0)
+		return;
+	ok(request_wait("h2", "start hvm1"), "start with a silent device model ends");
+	ok(contains(task_rec("h2", "error"), "did not report running within 1 s"),
+	   "its error is the timeout: %s", nz(task_rec("h2", "error")));
+	ok(fake_hv_ndomains() == 0 && !exists("/local/domain/0/device-model/1"),
+	   "the domain and the device model's nodes are gone");
+	agent_down(true);
+
+	if (agent_up(hvm_conf("dm-wait", 60)) < 0)
+		return;
+	request("h3", "start hvm1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/h3/stage", "device-model")),
+	   "start h3 waits in device-model");
+	snprintf(domid, sizeof(domid), "%s", nz(task_rec("h3", "domid")));
+	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
+	v = fake_store_read(p);
+	pid = v ? atoi(v) : 0;
+	free(v);
+	ok(pid > 0, "image/device-model-pid is the device model's pid (%d)", pid);
+	snprintf(p, sizeof(p), "/local/domain/%s/hvmloader/bios", domid);
+	ok(exists("%s", p), "hvmloader/bios written");
+	snprintf(p, sizeof(p), "/local/domain/0/device-model/%s/state", domid);
+	fake_store_write(p, "running");
+	ok(WAIT_FOR(WAIT_MS, state_is("h3", "done")), "start h3 done once the "
+	   "device model says running");
+	is_str(rec("vm/hvm1/state"), "running", "hvm1 running");
+	if (pid > 0)
+		kill(pid, SIGKILL);
+	/* (The agent may have seen it already, on a refresh of its own.) */
+	ok(WAIT_FOR(WAIT_MS, (fake_hv_get((unsigned)atoi(domid), &info) &&
+			      info.shutdown && info.shutdown_reason == HV_SD_CRASH) ||
+		    rec_is("vm/hvm1/last_shutdown_reason", "crash")),
+	   "the device model's death crashed the domain");
+	fake_store_fire("@releaseDomain");	/* as xenstored then does */
+	ok(WAIT_FOR(WAIT_MS, rec_is("vm/hvm1/state", "halted")),
+	   "on_crash destroy: hvm1 halted");
+	is_str(rec("vm/hvm1/last_shutdown_reason"), "crash", "reason crash");
+	ok(WAIT_FOR(WAIT_MS, fake_hv_ndomains() == 0 &&
+		    !exists("/local/domain/0/device-model/%s", domid)),
+	   "the domain and the device model's nodes are gone");
+	agent_down(true);
+}
+
 /* task_end() must not free the task its caller holds: task_max=1 and an
  * older task ending after a newer one (the prune then removes the older
  * one first).  Before 246bcbb task_end pruned at once: ASan reported
@@ -902,6 +997,7 @@ int main(void)
 	run_case("build-max", " [50 builders at once: dom0 ran out of memory]",
 		 case_build_max);
 	run_case("restart", "", case_restart);
+	run_case("hvm", "", case_hvm);
 	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
 		 "the request sat unseen; fixed in 5b66712]", case_tx_conflicts);
 	run_case("long-id", " [regression: a long ID was cut and the request "

@@ -35,6 +35,9 @@ int main(void)
 	is_str(c.vm_dir, XSAGENT_SYSCONFDIR "/xsagent/vms", "vm_dir defaulted");
 	ok(c.log_level == LOG_LVL_INFO, "log_level defaulted");
 	is_str(c.lock_file, "/run/xsagent/xsagent.lock", "lock_file defaulted");
+	is_str(c.device_model, "/usr/libexec/xen-qemu-system-i386",
+	       "device_model defaulted (Debian's qemu-system-xen)");
+	ok(c.dm_timeout == 60, "dm_timeout defaulted");
 	conf_dispose(conf_agent_keys, conf_agent_nkeys, &c);
 
 	p = put("b.ini", "[agent]\n; comment\ncolor = red\ntask_max = 0\n"
@@ -76,6 +79,12 @@ int main(void)
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && vm->valid && vm->conf.autostart == 1, "autostart = yes");
 	vm_free(vm);
+	p = put("hvm.ini", GOOD_VM "type = hvm\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && vm->valid && vm->conf.type == VM_TYPE_HVM, "type = hvm");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
 	p = put("auto2.ini", GOOD_VM "autostart = maybe\n");
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid && has(&d, "auto2.ini:6: autostart: 'maybe' is not one of"),
@@ -84,7 +93,7 @@ int main(void)
 	conf_diag_dispose(&d);
 
 	p = put("bad.ini", "[vm]\nname = bad vm\nuuid = nope\nmemory = lots\n"
-			   "vcpus = 0\nkernel = vmlinuz\ntype = hvm\non_crash = explode\n"
+			   "vcpus = 0\nkernel = vmlinuz\ntype = hvm2\non_crash = explode\n"
 			   "cmdline = a\tb\n");
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid, "bad VM file is invalid");
@@ -94,7 +103,7 @@ int main(void)
 	ok(has(&d, "bad.ini:5: vcpus: 0 is outside 1..128"), "vcpus range");
 	ok(has(&d, "bad.ini:6: kernel: 'vmlinuz' is not an absolute path"),
 	   "relative kernel");
-	ok(has(&d, "bad.ini:7: type: 'hvm'"), "unknown type");
+	ok(has(&d, "bad.ini:7: type: 'hvm2'"), "unknown type");
 	ok(has(&d, "bad.ini:8: on_crash: 'explode'"), "unknown action");
 	ok(has(&d, "bad.ini:9: cmdline: not printable"), "control char in cmdline");
 	is_str(vm->name, "bad", "an invalid VM is named after its file");

@@ -60,6 +60,12 @@ xenvm_load_stamp() {
 	# shellcheck disable=SC1090
 	. "$stamp"
 	XENVM_SYSROOT=$XENVM_CACHE/sysroot
+	# The HVM set (qemu-system-xen and its firmware), a stamp of its own
+	# (test/xenvm/build needs it; test/xenvm/fetch reads it when present).
+	XENVM_HVM_DEBS=
+	# shellcheck disable=SC1090
+	[[ ! -f $XENVM_CACHE/fetch-hvm.ok ]] || . "$XENVM_CACHE/fetch-hvm.ok"
+	XENVM_HVM_SYSROOT=$XENVM_CACHE/sysroot-hvm
 }
 
 # xenvm_hash FILE...: short content hash of files (and of stdin when "-" is given).
@@ -68,12 +74,16 @@ xenvm_hash() { cat "$@" | sha256sum | cut -c1-16; }
 # xenvm_is_elf FILE: true for an ELF file.
 xenvm_is_elf() { [[ -f $1 && ! -L $1 && $(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ') == '177ELF' ]]; }
 
-# xenvm_ldd SYSROOT FILE...: print the real paths of every shared library the
-# files need, resolved against SYSROOT first and then the host; fail on a
-# missing one.
+# xenvm_ldd SYSROOTS FILE...: print the real paths of every shared library the
+# files need, resolved against SYSROOTS (colon-separated, in order) first and
+# then the host; fail on a missing one.
 xenvm_ldd() {
-	local sysroot=$1 f out line; shift
-	local lp=$sysroot/lib/$XENVM_MULTIARCH:$sysroot/usr/lib/$XENVM_MULTIARCH:$sysroot/lib:$sysroot/usr/lib
+	local sysroots=$1 sysroot f out line lp=; shift
+	local -a srs
+	IFS=: read -r -a srs <<<"$sysroots"
+	for sysroot in "${srs[@]}"; do
+		lp+=${lp:+:}$sysroot/lib/$XENVM_MULTIARCH:$sysroot/usr/lib/$XENVM_MULTIARCH:$sysroot/lib:$sysroot/usr/lib
+	done
 	for f in "$@"; do
 		xenvm_is_elf "$f" || continue
 		out=$(LD_LIBRARY_PATH=$lp ldd "$f" 2>&1) || {

@@ -1,0 +1,431 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "log.h"
+
+struct dm {
+	struct dm *next;		/* every run not yet freed */
+	struct loop *loop;
+	struct store *store;
+	unsigned domid;
+	pid_t pid;
+	unsigned timeout_s;
+	dm_ready_fn *ready;		/* NULL once called, or once stopped */
+	void *ready_arg;
+	dm_died_fn *died;		/* NULL once stopped */
+	void *died_arg;
+	struct loop_timer timer;	/* the wait for "running" */
+	bool watching;
+	bool running;			/* it said so */
+	bool stopped;			/* dm_stop: the owner let go */
+	bool reaped;
+	char token[32];
+	char state_path[64];
+	char log[300];
+};
+
+static struct dm *dms;
+
+pid_t dm_pid(const struct dm *dm)
+{
+	return dm->pid;
+}
+
+unsigned dm_running(void)
+{
+	unsigned n = 0;
+
+	for (struct dm *d = dms; d; d = d->next)
+		n += !d->reaped;
+	return n;
+}
+
+static void dm_unlist(struct dm *dm)
+{
+	for (struct dm **p = &dms; *p; p = &(*p)->next)
+		if (*p == dm) {
+			*p = dm->next;
+			break;
+		}
+}
+
+static void dm_free(struct dm *dm)
+{
+	dm_unlist(dm);
+	loop_timer_disarm(dm->loop, &dm->timer);
+	free(dm);
+}
+
+static void dm_unwatch(struct dm *dm)
+{
+	if (dm->watching)
+		store_unwatch(dm->store, dm->state_path, dm->token);
+	dm->watching = false;
+}
+
+/* The last non-empty line of the device model's log ("" when none). */
+static void log_tail(const char *path, char *out, size_t n)
+{
+	char buf[2048];
+	ssize_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *end, *start;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	if (lseek(fd, 0, SEEK_END) > (off_t)sizeof(buf) - 1)
+		lseek(fd, -(off_t)(sizeof(buf) - 1), SEEK_END);
+	else
+		lseek(fd, 0, SEEK_SET);
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	end = buf + len;
+	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		*--end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	snprintf(out, n, "%s", start);
+}
+
+/* Tell the owner how the wait ended, once. */
+static void dm_report(struct dm *dm, int rc, const struct agent_err *err)
+{
+	dm_ready_fn *fn = dm->ready;
+
+	loop_timer_disarm(dm->loop, &dm->timer);
+	dm_unwatch(dm);
+	dm->ready = NULL;
+	if (fn)
+		fn(dm->ready_arg, rc, err);
+}
+
+static void dm_timeout(void *arg)
+{
+	struct dm *dm = arg;
+	struct agent_err err;
+
+	kill(-dm->pid, SIGKILL);
+	err_set(&err, ETIMEDOUT, "device model (pid %d) did not report running "
+		"within %u s (log %s)", (int)dm->pid, dm->timeout_s, dm->log);
+	dm_report(dm, -ETIMEDOUT, &err);
+}
+
+void dm_event(const char *token)
+{
+	for (struct dm *dm = dms; dm; dm = dm->next) {
+		char state[32];
+
+		if (strcmp(dm->token, token) || dm->stopped || dm->running ||
+		    dm->reaped || !dm->ready)
+			continue;
+		store_read_str(dm->store, STORE_NOTX, dm->state_path, state,
+			       sizeof(state));
+		if (strcmp(state, "running"))
+			return;
+		dm->running = true;
+		log_info("domain %u: device model (pid %d) running", dm->domid,
+			 (int)dm->pid);
+		dm_report(dm, 0, NULL);
+		return;
+	}
+}
+
+int dm_reap(pid_t pid, int status)
+{
+	struct dm *dm;
+
+	for (dm = dms; dm && dm->pid != pid; dm = dm->next)
+		;
+	if (!dm || dm->reaped)
+		return 0;
+	dm->reaped = true;
+	if (dm->stopped) {
+		struct agent_err e;
+		char dir[64];
+
+		/* A write it had in flight must not outlive it. */
+		snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u",
+			 dm->domid);
+		store_rm(dm->store, STORE_NOTX, dir, &e);
+		dm_free(dm);
+		return 1;
+	}
+	/* Whatever it left in its group goes with it. */
+	kill(-dm->pid, SIGKILL);
+	if (dm->ready) {
+		struct agent_err err;
+		char last[160];
+
+		log_tail(dm->log, last, sizeof(last));
+		if (WIFSIGNALED(status))
+			err_set(&err, EIO, "device model (pid %d) was killed by "
+				"signal %d before it was running%s%s", (int)pid,
+				WTERMSIG(status), *last ? ": " : "", last);
+		else
+			err_set(&err, EIO, "device model (pid %d) exited with "
+				"status %d before it was running%s%s", (int)pid,
+				WEXITSTATUS(status), *last ? ": " : "", last);
+		dm_report(dm, -EIO, &err);	/* may stop and free dm */
+		return 1;
+	}
+	log_warn("domain %u: device model (pid %d) ended (status %d) while "
+		 "the guest ran", dm->domid, (int)pid, status);
+	if (dm->died)
+		dm->died(dm->died_arg, dm->domid, status);	/* may free dm */
+	return 1;
+}
+
+void dm_stop(struct dm *dm)
+{
+	struct agent_err e;
+	char dir[64];
+
+	if (!dm || dm->stopped)
+		return;
+	dm->stopped = true;
+	dm->ready = NULL;
+	dm->died = NULL;
+	loop_timer_disarm(dm->loop, &dm->timer);
+	dm_unwatch(dm);
+	snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u", dm->domid);
+	if (store_rm(dm->store, STORE_NOTX, dir, &e) < 0)
+		log_error("domain %u: %s", dm->domid, e.msg);
+	if (dm->reaped) {
+		dm_free(dm);
+		return;
+	}
+	log_info("domain %u: stopping its device model (pid %d)", dm->domid,
+		 (int)dm->pid);
+	kill(-dm->pid, SIGKILL);
+}
+
+/* Whether pid's command line has "-xen-domid <domid>" (argv, NUL-separated). */
+static bool dm_cmdline_is(pid_t pid, unsigned domid)
+{
+	char path[48], buf[4096], want[32];
+	size_t wlen;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return false;
+	wlen = (size_t)snprintf(want, sizeof(want), "-xen-domid%c%u%c", 0, domid, 0);
+	return memmem(buf, (size_t)n, want, wlen) != NULL;
+}
+
+int dm_kill_orphan(struct store *s, unsigned domid)
+{
+	struct agent_err e;
+	char p[96], v[24], *end;
+	long pid;
+	int killed = 0;
+
+	snprintf(p, sizeof(p), "/local/domain/%u/image/device-model-pid", domid);
+	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
+	pid = strtol(v, &end, 10);
+	if (*v && !*end && pid > 1 && dm_cmdline_is((pid_t)pid, domid)) {
+		log_info("domain %u: killing the device model an earlier run "
+			 "started (pid %ld)", domid, pid);
+		kill(-(pid_t)pid, SIGKILL);
+		kill((pid_t)pid, SIGKILL);
+		killed = 1;
+	}
+	snprintf(p, sizeof(p), "/local/domain/0/device-model/%u", domid);
+	store_rm(s, STORE_NOTX, p, &e);
+	return killed;
+}
+
+void dm_forget_all(void)
+{
+	while (dms) {
+		struct dm *dm = dms;
+
+		dms = dm->next;
+		free(dm);
+	}
+}
+
+/* What hvmloader reads (hvmloader/, platform/: the nodes xl writes for
+ * the same guest) and the device model's directory, with no stale state. */
+static int dm_nodes(struct store *s, unsigned domid, struct agent_err *err)
+{
+	static const char *const nodes[][2] = {
+		{ "hvmloader/bios", "seabios" },
+		{ "hvmloader/allow-memory-relocate", "0" },
+		{ "platform/acpi", "1" },
+		{ "platform/acpi_s3", "1" },
+		{ "platform/acpi_s4", "1" },
+		{ "platform/acpi_laptop_slate", "0" },
+		{ "platform/device-model", "qemu_xen" },
+	};
+	char p[128];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+		snprintf(p, sizeof(p), "/local/domain/%u/%s", domid, nodes[i][0]);
+		if ((rc = store_write(s, STORE_NOTX, p, nodes[i][1], err)) < 0)
+			return rc;
+	}
+	snprintf(p, sizeof(p), "/local/domain/0/device-model/%u", domid);
+	if ((rc = store_rm(s, STORE_NOTX, p, err)) < 0 ||
+	    (rc = store_mkdir(s, STORE_NOTX, p, err)) < 0)
+		return rc;
+	return 0;
+}
+
+int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
+	     struct dm **dm_r, struct agent_err *err)
+{
+	char domid[16], mem[16];
+	const char *argv[40];
+	struct dm *dm = NULL;
+	int n = 0, logfd = -1, rc;
+	pid_t pid;
+
+	*dm_r = NULL;
+	/* Plain words before a fork whose exec would fail. */
+	if (access(a->binary, X_OK) < 0)
+		return err_sys(err, errno, "device model %s", a->binary);
+	if ((rc = dm_nodes(s, a->domid, err)) < 0)
+		return rc;
+	dm = calloc(1, sizeof(*dm));
+	if (!dm)
+		return err_set(err, ENOMEM, "out of memory");
+	dm->loop = l;
+	dm->store = s;
+	dm->domid = a->domid;
+	dm->timeout_s = a->timeout_s;
+	dm->ready = a->ready;
+	dm->ready_arg = a->ready_arg;
+	dm->died = a->died;
+	dm->died_arg = a->died_arg;
+	snprintf(dm->token, sizeof(dm->token), DM_TOKEN "%u", a->domid);
+	snprintf(dm->state_path, sizeof(dm->state_path),
+		 "/local/domain/0/device-model/%u/state", a->domid);
+	snprintf(dm->log, sizeof(dm->log), "%s/qemu-dm-%s.log", a->log_dir, a->name);
+	loop_timer_init(&dm->timer, dm_timeout, dm);
+
+	logfd = open(dm->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (logfd < 0) {
+		rc = err_sys(err, errno, "device model log %s", dm->log);
+		goto out;
+	}
+	/* xl's command line for the same guest, less the QMP sockets: the
+	 * xenfv machine, no default devices, no display, the kernel loaded
+	 * by the device model (direct boot), no NIC. */
+	snprintf(domid, sizeof(domid), "%u", a->domid);
+	snprintf(mem, sizeof(mem), "%u", a->mem_mb);
+	argv[n++] = a->binary;
+	argv[n++] = "-xen-domid";
+	argv[n++] = domid;
+	argv[n++] = "-no-shutdown";
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-no-user-config";
+	argv[n++] = "-name";
+	argv[n++] = a->name;
+	argv[n++] = "-vnc";
+	argv[n++] = "none";
+	argv[n++] = "-display";
+	argv[n++] = "none";
+	argv[n++] = "-kernel";
+	argv[n++] = a->kernel;
+	if (a->ramdisk && *a->ramdisk) {
+		argv[n++] = "-initrd";
+		argv[n++] = a->ramdisk;
+	}
+	if (a->cmdline && *a->cmdline) {
+		argv[n++] = "-append";
+		argv[n++] = a->cmdline;
+	}
+	argv[n++] = "-boot";
+	argv[n++] = "order=cda";
+	argv[n++] = "-net";
+	argv[n++] = "none";
+	argv[n++] = "-machine";
+	argv[n++] = "xenfv,suppress-vmdesc=on";
+	argv[n++] = "-m";
+	argv[n++] = mem;
+	argv[n] = NULL;
+
+	/* Watch before the fork: the state can come before the loop runs. */
+	if ((rc = store_watch(s, dm->state_path, dm->token, err)) < 0)
+		goto out;
+	dm->watching = true;
+	fflush(NULL);	/* the child must not inherit unwritten output */
+	pid = fork();
+	if (pid < 0) {
+		rc = err_sys(err, errno, "device model: fork");
+		goto out;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int nul = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (nul >= 0)
+			dup2(nul, 0);
+		dup2(logfd, 1);
+		dup2(logfd, 2);
+		execv(a->binary, (char *const *)argv);
+		dprintf(2, "cannot run %s: %s\n", a->binary, strerror(errno));
+		_exit(127);
+	}
+	/* Both sides set the group: whichever runs first, kill(-pid) works. */
+	setpgid(pid, pid);
+	close(logfd);
+	logfd = -1;
+	dm->pid = pid;
+	dm->next = dms;
+	dms = dm;
+	loop_timer_arm(l, &dm->timer, loop_now_ms() + (uint64_t)a->timeout_s * 1000);
+	{
+		char p[96];
+		struct agent_err e;
+
+		snprintf(p, sizeof(p), "/local/domain/%u/image/device-model-pid",
+			 a->domid);
+		if (store_writef(s, STORE_NOTX, p, &e, "%d", (int)pid) < 0)
+			log_warn("domain %u: %s", a->domid, e.msg);
+	}
+	log_info("domain %u: device model started (pid %d, log %s)", a->domid,
+		 (int)pid, dm->log);
+	*dm_r = dm;
+	dm = NULL;
+	rc = 0;
+out:
+	if (logfd >= 0)
+		close(logfd);
+	if (dm) {
+		struct agent_err e;
+		char dir[64];
+
+		dm_unwatch(dm);
+		/* Nothing started: its directory goes now (the domain's own
+		 * nodes go with the domain). */
+		snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u",
+			 a->domid);
+		store_rm(s, STORE_NOTX, dir, &e);
+		free(dm);
+	}
+	return rc;
+}
