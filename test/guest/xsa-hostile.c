@@ -20,7 +20,8 @@
  *            not have;
  *   nodes, size, watches, tx   fills its quotas: nodes (deep paths, halved
  *            until refused), a value of 2100/3900/4050 bytes, watches and
- *            transactions until refused, then frees them;
+ *            transactions until refused, then frees them (the watches once,
+ *            first: see main);
  * and watches /xsagent, /vm, /local/domain/0, @releaseDomain,
  * @introduceDomain the whole time.
  * Console lines (stdout):
@@ -29,7 +30,9 @@
  *     allowed: successes where xenstore had to refuse (dom0 nodes, other
  *     domains, its backends, priv); must be 0
  *   XSAGENT-GUEST-HOSTILE-PHASE NAME attempts=A ms=T   (first round only)
- *   XSAGENT-GUEST-HOSTILE-EVENTS watches=W events=E foreign=F special=S
+ *   XSAGENT-GUEST-HOSTILE-EVENTS watches=W events=E foreign=F special=S live=0|1
+ *     live: an event for a write of its own still came at the end (the
+ *     guest kernel's xenwatch thread was not held by a frontend callback)
  *     foreign: events (after each watch's first) for a path outside its
  *     tree and its backends; special: @releaseDomain/@introduceDomain
  *   XSAGENT-GUEST-HOSTILE rounds=N seconds=S attempts=A refused=R leaked=L
@@ -37,6 +40,8 @@
  *   XSAGENT-GUEST-HOSTILE-ERROR <why>  (and exit 1) when it cannot run */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -86,6 +91,8 @@ static unsigned ndevs;
 static unsigned long events, foreign_events, special_events, nwatches;
 static char seen_first[16][16];	/* tokens of watches that fired once */
 static unsigned nseen;
+static unsigned rounds_done;
+static bool own_event_seen;
 static char junk[NJUNK][3200];
 static size_t junk_len[NJUNK];
 
@@ -112,6 +119,17 @@ static double now(void)
 
 /* ---- the wire -------------------------------------------------------------- */
 
+/* A reply that does not come in 20 s ends the run (with what it waited
+ * for): better a clear line than a guest that hangs silently. */
+static volatile sig_atomic_t stuck;
+static const char *waiting_for = "";
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	stuck = 1;
+}
+
 static unsigned char rbuf[2 * (sizeof(struct xsd_sockmsg) + PAYLOAD_MAX)];
 static size_t rlen;
 
@@ -119,9 +137,11 @@ static int read_more(void)
 {
 	ssize_t r;
 
-	do
+	do {
 		r = read(xb, rbuf + rlen, sizeof(rbuf) - rlen);
-	while (r < 0 && errno == EINTR);
+		if (stuck)
+			die("no reply in 20 s to %s", waiting_for);
+	} while (r < 0 && errno == EINTR);
 	if (r <= 0)
 		die("read /dev/xen/xenbus: %s", r ? strerror(errno) : "end of file");
 	rlen += (size_t)r;
@@ -236,11 +256,19 @@ static enum res xs_req(uint32_t type, uint32_t tx, const void *payload,
 		return RES_E2BIG;
 	memcpy(msg, &h, sizeof(h));
 	memcpy(msg + sizeof(h), payload, len);
-	do
+	waiting_for = type == XS_WATCH ? "a watch" : type == XS_UNWATCH ? "an unwatch" :
+		      type == XS_TRANSACTION_START ? "a transaction start" :
+		      type == XS_WRITE ? "a write" : "a request";
+	alarm(20);
+	do {
 		w = write(xb, msg, sizeof(h) + len);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)	/* the guest kernel's refusal (a watch beyond the quota) */
+		if (stuck)
+			die("write of %s blocked 20 s", waiting_for);
+	} while (w < 0 && errno == EINTR);
+	if (w < 0) {	/* the guest kernel's refusal (a watch beyond the quota) */
+		alarm(0);
 		return errnum(errno);
+	}
 	for (;;) {
 		next_msg(&h, body);
 		if (h.type == XS_WATCH_EVENT) {
@@ -249,6 +277,7 @@ static enum res xs_req(uint32_t type, uint32_t tx, const void *payload,
 		}
 		break;
 	}
+	alarm(0);
 	if (out)
 		memcpy(out, body, h.len + 1);
 	if (h.type == XS_ERROR)
@@ -667,9 +696,14 @@ static void phase_watches(void)
 	unsigned n;
 
 	for (n = 0; n < 160; n++) {
+		enum res r;
+
 		snprintf(tok, sizeof(tok), "q%u", n);
-		if (count(C_WATCHES, false, watch(true, "data/hq-watch", tok),
-			  "watch", "data/hq-watch") != RES_OK)
+		r = count(C_WATCHES, false, watch(true, "data/hq-watch", tok),
+			  "watch", "data/hq-watch");
+		if (!rounds_done && (n % 32 == 0 || r != RES_OK))
+			printf("XSAGENT-GUEST-HOSTILE-WATCH %u %s\n", n, res_names[r]);
+		if (r != RES_OK)
 			break;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -702,16 +736,43 @@ static bool stop_asked(void)
 	return read_str("control/hostile-stop", v, sizeof(v)) && !strcmp(v, "1");
 }
 
+/* Write data/hostile-alive and wait up to 5 s for the event of the watch
+ * on /local/domain ("w4"): 1 when it came, 0 when not (the guest kernel
+ * delivers events from one thread, xenwatch, which a frontend callback
+ * can hold). */
+static int probe_events(void)
+{
+	char path[64], body[PAYLOAD_MAX + 1];
+	double t = now();
+
+	snprintf(path, sizeof(path), "/local/domain/%u/data/hostile-alive", domid);
+	own_event_seen = false;
+	xs_req(XS_WRITE, 0, "data/hostile-alive\0" "1", 20, NULL);
+	while (!own_event_seen && now() - t < 5) {
+		struct pollfd p = { .fd = xb, .events = POLLIN };
+		struct xsd_sockmsg h;
+
+		if (rlen < sizeof(h) && poll(&p, 1, 500) <= 0)
+			continue;
+		next_msg(&h, body);
+		if (h.type == XS_WATCH_EVENT)
+			watch_event(body, h.len);
+		if (h.type == XS_WATCH_EVENT && !strcmp(body, path))
+			own_event_seen = true;
+	}
+	return own_event_seen;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	void (*run)(void);
 } phases[] = {
-	{ "own", phase_own }, { "state", phase_state }, { "dom0", phase_dom0 },
+	{ "watches", phase_watches }, { "own", phase_own }, { "dom0", phase_dom0 },
 	{ "others", phase_others }, { "backend", phase_backend },
 	{ "priv", phase_priv }, { "nodes", phase_nodes }, { "size", phase_size },
-	{ "watches", phase_watches }, { "tx", phase_tx },
+	{ "tx", phase_tx }, { "state", phase_state },
 };
 
 int main(int argc, char **argv)
@@ -723,12 +784,18 @@ int main(int argc, char **argv)
 	unsigned long att = 0, ref = 0, allowed = 0;
 	double t0, secs;
 	unsigned rounds = 0;
+	int live;
 
 	if (argc != 3 || atoi(argv[1]) <= 0)
 		die("usage: xsa-hostile SECONDS TOKEN");
 	secs = atoi(argv[1]);
 	snprintf(token, sizeof(token), "%s", argv[2]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	{
+		struct sigaction sa = { .sa_handler = on_alarm };
+
+		sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
+	}
 	xb = open("/dev/xen/xenbus", O_RDWR);
 	if (xb < 0)
 		die("open /dev/xen/xenbus: %s", strerror(errno));
@@ -747,6 +814,12 @@ int main(int argc, char **argv)
 			unsigned long a0 = 0, a1 = 0;
 			double t1 = now();
 
+			/* Once, first: an unwatch waits for the guest kernel's
+			 * xenwatch thread, which its frontends' callbacks may
+			 * hold for good once their states were flipped. */
+			if (rounds && phases[i].run == phase_watches)
+				continue;
+
 			for (int c = 0; c < NCATS; c++)
 				a0 += counts[c].attempts;
 			phases[i].run();
@@ -756,11 +829,12 @@ int main(int argc, char **argv)
 				printf("XSAGENT-GUEST-HOSTILE-PHASE %s attempts=%lu ms=%.0f\n",
 				       phases[i].name, a1 - a0, (now() - t1) * 1000);
 		}
-		rounds++;
+		rounds_done = ++rounds;
 		printf("XSAGENT-GUEST-HOSTILE-ROUND %u at %.1f s\n", rounds, now() - t0);
 	} while (now() - t0 < secs && !stop_asked());
-	/* Late events for the watches set at the start. */
-	xs_req(XS_READ, 0, "domid", 6, NULL);
+	/* Late events for the watches set at the start, and whether they still
+	 * come: a write of its own under the watched /local/domain. */
+	live = probe_events();
 	for (int i = 0; i < NCATS; i++) {
 		struct count *c = &counts[i];
 		unsigned long r = c->attempts - c->res[RES_OK];
@@ -774,8 +848,8 @@ int main(int argc, char **argv)
 		ref += r;
 		allowed += c->allowed;
 	}
-	printf("XSAGENT-GUEST-HOSTILE-EVENTS watches=%lu events=%lu foreign=%lu special=%lu\n",
-	       nwatches, events, foreign_events, special_events);
+	printf("XSAGENT-GUEST-HOSTILE-EVENTS watches=%lu events=%lu foreign=%lu special=%lu live=%d\n",
+	       nwatches, events, foreign_events, special_events, live);
 	printf("XSAGENT-GUEST-HOSTILE rounds=%u seconds=%.0f attempts=%lu refused=%lu leaked=%lu\n",
 	       rounds, now() - t0, att, ref, allowed + foreign_events);
 	return 0;

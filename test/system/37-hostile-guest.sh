@@ -132,7 +132,10 @@ summary() { con hg | grep -a '^XSAGENT-GUEST-HOSTILE rounds='; }
 check_eq "the attack's end before the storm's" "$(summary)" ""
 
 xenstore-write /local/domain/$HD/control/hostile-stop 1
-wait_until 300 summary || fail "no summary from the hostile guest: $(con hg | tail -n 5)"
+wait_until 120 summary || {
+	con hg | tail -n 40 | cat -v
+	fail "no summary from the hostile guest (its console above)"
+}
 say "$(summary)"
 con hg | grep -a '^XSAGENT-GUEST-HOSTILE-\(PHASE\|ROUND\|CAT\|EVENTS\|ALLOWED\|FOREIGN\|ERROR\)'
 field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
