@@ -30,6 +30,7 @@
  *     allowed: successes where xenstore had to refuse (dom0 nodes, other
  *     domains, its backends, priv); must be 0
  *   XSAGENT-GUEST-HOSTILE-PHASE NAME attempts=A ms=T   (first round only)
+ *   XSAGENT-GUEST-HOSTILE-ROUND N at S s   (rounds 1-3, then every 10th)
  *   XSAGENT-GUEST-HOSTILE-EVENTS watches=W events=E foreign=F special=S live=0|1
  *     live: an event for a write of its own still came at the end (the
  *     guest kernel's xenwatch thread was not held by a frontend callback)
@@ -796,7 +797,10 @@ int main(int argc, char **argv)
 
 		sigaction(SIGALRM, &sa, NULL);	/* no SA_RESTART */
 	}
-	xb = open("/dev/xen/xenbus", O_RDWR);
+	/* XSA_HOSTILE_FD: an open connection to use instead (a host-side
+	 * check of the program against a fake xenstore). */
+	xb = getenv("XSA_HOSTILE_FD") ? atoi(getenv("XSA_HOSTILE_FD")) :
+		open("/dev/xen/xenbus", O_RDWR);
 	if (xb < 0)
 		die("open /dev/xen/xenbus: %s", strerror(errno));
 	t0 = now();
@@ -830,7 +834,8 @@ int main(int argc, char **argv)
 				       phases[i].name, a1 - a0, (now() - t1) * 1000);
 		}
 		rounds_done = ++rounds;
-		printf("XSAGENT-GUEST-HOSTILE-ROUND %u at %.1f s\n", rounds, now() - t0);
+		if (rounds <= 3 || rounds % 10 == 0)
+			printf("XSAGENT-GUEST-HOSTILE-ROUND %u at %.1f s\n", rounds, now() - t0);
 	} while (now() - t0 < secs && !stop_asked());
 	/* Late events for the watches set at the start, and whether they still
 	 * come: a write of its own under the watched /local/domain. */
