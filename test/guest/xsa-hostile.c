@@ -98,6 +98,7 @@ static char seen_first[16][16];	/* tokens of watches that fired once */
 static unsigned nseen;
 static unsigned rounds_done;
 static bool own_event_seen;
+static char probe_path[64];	/* the path probe_events waits for */
 static char junk[NJUNK][3200];
 static size_t junk_len[NJUNK];
 
@@ -198,6 +199,9 @@ static void watch_event(const char *body, uint32_t len)
 	events++;
 	if ((size_t)(tok - body) >= len)
 		tok = "";
+	/* The probe's event may come before the reply to its write. */
+	if (*probe_path && !strcmp(path, probe_path))
+		own_event_seen = true;
 	if (tok[0] != 'w')	/* the quota watches, on its own nodes */
 		return;
 	for (i = 0; i < nseen; i++)
@@ -747,10 +751,11 @@ static bool stop_asked(void)
  * can hold). */
 static int probe_events(void)
 {
-	char path[64], body[PAYLOAD_MAX + 1];
+	char body[PAYLOAD_MAX + 1];
 	double t = now();
+	int seen;
 
-	snprintf(path, sizeof(path), "/local/domain/%u/data/hostile-alive", domid);
+	snprintf(probe_path, sizeof(probe_path), "/local/domain/%u/data/hostile-alive", domid);
 	own_event_seen = false;
 	xs_req(XS_WRITE, 0, "data/hostile-alive\0" "1", 20, NULL);
 	while (!own_event_seen && now() - t < 5) {
@@ -762,10 +767,10 @@ static int probe_events(void)
 		next_msg(&h, body);
 		if (h.type == XS_WATCH_EVENT)
 			watch_event(body, h.len);
-		if (h.type == XS_WATCH_EVENT && !strcmp(body, path))
-			own_event_seen = true;
 	}
-	return own_event_seen;
+	seen = own_event_seen;
+	probe_path[0] = '\0';
+	return seen;
 }
 
 /* ---- main ------------------------------------------------------------------- */
