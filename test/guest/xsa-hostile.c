@@ -34,10 +34,10 @@
  *   XSAGENT-GUEST-HOSTILE-EVENTS watches=W events=E foreign=F special=S
  *       live_before=0|1 live=0|1
  *     live_before, live: an event for a write of its own came, in the first
- *     round before its frontends were touched, and at the end.  In the bed
- *     the events stop once they were (live=0): the guest kernel delivers
- *     them from one thread, xenwatch, which a frontend callback then holds,
- *     it seems; the foreign count covers the time before.
+ *     round before its frontends were touched, and at the end: whether its
+ *     watches deliver, without which "foreign=0" means nothing.  (Until
+ *     971c29d the probe missed an event that came before its write's reply
+ *     and said 0; with the fix it has not run in the bed yet.)
  *     foreign: events (after each watch's first) for a path outside its
  *     tree and its backends; special: @releaseDomain/@introduceDomain
  *   XSAGENT-GUEST-HOSTILE rounds=N seconds=S attempts=A refused=R leaked=L
@@ -837,9 +837,7 @@ int main(int argc, char **argv)
 			if (rounds % 5 && phases[i].run == phase_nodes)
 				continue;
 			/* Whether its watches deliver, before its frontends are
-			 * touched (once they were, events stopped in the bed:
-			 * after the state flips, and in some runs already after
-			 * the own phase's removal of the frontend nodes). */
+			 * touched. */
 			if (!rounds && phases[i].run == phase_own)
 				live_before = probe_events();
 

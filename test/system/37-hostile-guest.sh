@@ -156,8 +156,8 @@ check_eq "attempts that got through (leaked)" "$(summary | field leaked)" 0
 ev=$(con hg | grep -a '^XSAGENT-GUEST-HOSTILE-EVENTS')
 check_eq "watch events from nodes not its own" "$(echo "$ev" | field foreign)" 0
 # That count means something only while its watches deliver: they must at
-# the start, before it touches its frontends (after that the guest kernel's
-# event thread stops, in some runs at once: live=0 at the end, noted).
+# the start, before it touches its frontends; whether they still do at the
+# end (live) is printed.
 check_eq "its watches delivered events before it touched its frontends" "$(echo "$ev" | field live_before)" 1
 say "its watches delivered events at the end: live=$(echo "$ev" | field live)"
 for c in dom0 others backend priv; do
