@@ -35,9 +35,8 @@
  *       live_before=0|1 live=0|1
  *     live_before, live: an event for a write of its own came, in the first
  *     round before its frontends were touched, and at the end: whether its
- *     watches deliver, without which "foreign=0" means nothing.  (Until
- *     971c29d the probe missed an event that came before its write's reply
- *     and said 0; with the fix it has not run in the bed yet.)
+ *     watches deliver, without which "foreign=0" means nothing.  In the
+ *     bed: live_before=1, live=0 (its kernel stops delivering part-way).
  *     foreign: events (after each watch's first) for a path outside its
  *     tree and its backends; special: @releaseDomain/@introduceDomain
  *   XSAGENT-GUEST-HOSTILE rounds=N seconds=S attempts=A refused=R leaked=L
