@@ -45,6 +45,7 @@ struct import {
 	char *repbuf, *headbuf, *bodybuf;
 	size_t replen, headlen, bodylen;
 	struct vm_conf vm;
+	char vdev[IMPORT_MAX_DEVS][32];	/* disk[i]'s vdev, as the agent compares */
 };
 
 enum import_how { IMPORT_MAP, IMPORT_IGNORE, IMPORT_REFUSE };
@@ -603,8 +604,17 @@ static int import_disk(struct import *im, int i, const char *spec,
 			     "supported", where);
 	else if (!libxl_defbool_is_default(d.trusted))
 		rc = err_set(err, EINVAL, "%s: trusted is not supported", where);
+	/* The agent refuses a vdev two [vbd.N] share (vm.c): so does this,
+	 * before writing a file the agent would not load.  xl would fail the
+	 * second disk's add at start-up. */
+	for (int j = 0; !rc && d.vdev && j < i && j < IMPORT_MAX_DEVS; j++)
+		if (!strcmp(im->vdev[j], d.vdev))
+			rc = err_set(err, EINVAL, "%s: vdev %s also used by disk[%d]",
+				     where, d.vdev, j);
 	if (rc < 0)
 		goto out;
+	if (d.vdev && i < IMPORT_MAX_DEVS)
+		snprintf(im->vdev[i], sizeof(im->vdev[i]), "%s", d.vdev);
 	fprintf(im->body, "\n[vbd.%d]\n", i);
 	if ((rc = import_put(im, conf_vbd_keys, conf_vbd_nkeys, &vc, "target",
 			     d.pdev_path ? d.pdev_path : "", where, err)) < 0 ||

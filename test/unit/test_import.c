@@ -246,6 +246,7 @@ static void bad(void)
 		{ "bad-dot-name.cfg", "name: 'web1.example.com' has a '.'" },
 		{ "bad-device-model.cfg", "device_model_version: a device model" },
 		{ "bad-qcow2.cfg", "disk[1]: format=qcow2 is not supported" },
+		{ "bad-dup-vdev.cfg", "disk[2]: vdev xvdb also used by disk[1]" },
 		{ "bad-vif-model.cfg", "vif[1]: 'model' is not supported" },
 		{ "bad-coredump.cfg", "on_crash: 'coredump-destroy' is not supported" },
 		{ "bad-hotplug.cfg", "maxvcpus: 8 differs from vcpus (2)" },
