@@ -71,6 +71,16 @@ static void dm_unwatch(struct dm *dm)
 	dm->watching = false;
 }
 
+/* Remove /local/domain/0/device-model/<domid>: the device model's own
+ * directory, which goes with it. */
+static int dm_rm_dir(struct store *s, unsigned domid, struct agent_err *err)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u", domid);
+	return store_rm(s, STORE_NOTX, dir, err);
+}
+
 /* The last non-empty line of the device model's log ("" when none). */
 static void log_tail(const char *path, char *out, size_t n)
 {
@@ -153,12 +163,9 @@ int dm_reap(pid_t pid, int status)
 	dm->reaped = true;
 	if (dm->stopped) {
 		struct agent_err e;
-		char dir[64];
 
 		/* A write it had in flight must not outlive it. */
-		snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u",
-			 dm->domid);
-		store_rm(dm->store, STORE_NOTX, dir, &e);
+		dm_rm_dir(dm->store, dm->domid, &e);
 		dm_free(dm);
 		return 1;
 	}
@@ -190,7 +197,6 @@ int dm_reap(pid_t pid, int status)
 void dm_stop(struct dm *dm)
 {
 	struct agent_err e;
-	char dir[64];
 
 	if (!dm || dm->stopped)
 		return;
@@ -199,8 +205,7 @@ void dm_stop(struct dm *dm)
 	dm->died = NULL;
 	loop_timer_disarm(dm->loop, &dm->timer);
 	dm_unwatch(dm);
-	snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u", dm->domid);
-	if (store_rm(dm->store, STORE_NOTX, dir, &e) < 0)
+	if (dm_rm_dir(dm->store, dm->domid, &e) < 0)
 		log_error("domain %u: %s", dm->domid, e.msg);
 	if (dm->reaped) {
 		dm_free(dm);
@@ -248,8 +253,7 @@ int dm_kill_orphan(struct store *s, unsigned domid)
 		kill((pid_t)pid, SIGKILL);
 		killed = 1;
 	}
-	snprintf(p, sizeof(p), "/local/domain/0/device-model/%u", domid);
-	store_rm(s, STORE_NOTX, p, &e);
+	dm_rm_dir(s, domid, &e);
 	return killed;
 }
 
@@ -417,14 +421,11 @@ out:
 		close(logfd);
 	if (dm) {
 		struct agent_err e;
-		char dir[64];
 
 		dm_unwatch(dm);
 		/* Nothing started: its directory goes now (the domain's own
 		 * nodes go with the domain). */
-		snprintf(dir, sizeof(dir), "/local/domain/0/device-model/%u",
-			 a->domid);
-		store_rm(s, STORE_NOTX, dir, &e);
+		dm_rm_dir(s, a->domid, &e);
 		free(dm);
 	}
 	return rc;

@@ -188,12 +188,12 @@ int hv_free_kb(struct hv *hv, uint64_t *kb_r, struct agent_err *err)
  * last 64 bytes of the BIOS area the ACPI spec has the OS scan. */
 #define PVH_RSDP_LOW	 (0x100000ULL - 64)
 
-static int pvh_create(xc_interface *xch, unsigned domid,
-		      const struct hv_create_args *a, struct agent_err *err)
+/* What PVH and HVM domains share after the create: the timer mode, no
+ * altp2m, the paging pool (pool_kb, which each type sizes as libxl does)
+ * and the CPUID policy. */
+static int hvm_container_setup(xc_interface *xch, unsigned domid,
+			       uint64_t pool_kb, struct agent_err *err)
 {
-	/* libxl__get_required_paging_memory for HAP: 1 MiB per vCPU and one
-	 * page per MiB of RAM for the p2m, in KiB. */
-	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + a->maxmem_kb / 1024);
 	int r;
 
 	if (xc_hvm_param_set(xch, domid, HVM_PARAM_TIMER_MODE,
@@ -210,6 +210,16 @@ static int pvh_create(xc_interface *xch, unsigned domid,
 	if (r < 0)
 		return hv_fail(xch, err, -r, "apply CPUID policy");
 	return 0;
+}
+
+static int pvh_create(xc_interface *xch, unsigned domid,
+		      const struct hv_create_args *a, struct agent_err *err)
+{
+	/* libxl__get_required_paging_memory for HAP: 1 MiB per vCPU and one
+	 * page per MiB of RAM for the p2m, in KiB. */
+	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + a->maxmem_kb / 1024);
+
+	return hvm_container_setup(xch, domid, pool_kb, err);
 }
 
 /* ACPI tables, written byte by byte at the offsets of the ACPI 5.0 spec. */
@@ -682,22 +692,11 @@ static int hvm_create(xc_interface *xch, unsigned domid,
 	/* libxl_get_required_shadow_memory: 1 MiB per vCPU, two pages per
 	 * MiB of RAM, in KiB. */
 	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + 2 * (a->maxmem_kb / 1024));
-	int r;
 
 	if (xc_hvm_param_set(xch, domid, HVM_PARAM_HPET_ENABLED, 1) < 0 ||
-	    xc_hvm_param_set(xch, domid, HVM_PARAM_VPT_ALIGN, 1) < 0 ||
-	    xc_hvm_param_set(xch, domid, HVM_PARAM_TIMER_MODE,
-			     HVMPTM_no_delay_for_missed_ticks) < 0 ||
-	    xc_hvm_param_set(xch, domid, HVM_PARAM_ALTP2M,
-			     XEN_ALTP2M_disabled) < 0)
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_VPT_ALIGN, 1) < 0)
 		return hv_fail(xch, err, errno, "set HVM params");
-	if (xc_set_paging_mempool_size(xch, domid, pool_kb << 10) < 0)
-		return hv_fail(xch, err, errno, "set paging pool size");
-	r = xc_cpuid_apply_policy(xch, domid, false, NULL, 0, true, false,
-				  false, NULL, NULL);
-	if (r < 0)
-		return hv_fail(xch, err, -r, "apply CPUID policy");
-	return 0;
+	return hvm_container_setup(xch, domid, pool_kb, err);
 }
 
 static void hvm_layout(struct xc_dom_image *dom, unsigned mem_mb)
