@@ -526,7 +526,7 @@ static int pvh_hw(struct xc_dom_image *dom, struct hv_built *b,
  * kernel calibrates the CPU clock against a PIT it does not have (150000
  * VM exits), and where PVH boots triple-faulted in the emulated bed.  This
  * removes the one difference from libxl found there; it did not stop
- * those faults (docs/reliability.md, "PVH triple faults").  A failed save
+ * those faults (docs/reliability.md, "Triple faults in the bed").  A failed save
  * only costs the cache entry, as before. */
 static void pvh_let_go(struct hv_built *b)
 {

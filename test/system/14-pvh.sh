@@ -43,48 +43,21 @@ in_special() { # WHAT VALUE
 }
 
 # The domain triple-faulted (Xen says so), or the VM was restarted (a
-# restart without a fault fails in follow_fault).
+# restart without a fault fails in follow_bed_fault, lib.sh).
 faulted() {
-	xl dmesg | grep -q "d${domid}v[0-9]* Triple fault" ||
-		[ "$(xs $XSA_ROOT/vm/$vm/domid)" != "$domid" ]
+	bed_faulted "$domid" || [ "$(xs $XSA_ROOT/vm/$vm/domid)" != "$domid" ]
 }
 marker_or_fault() { console_has $vm "XSAGENT-GUEST-UP $vm" || faulted; }
-# A PVH boot in this bed triple-faults now and then, early in the guest
-# kernel (Xen: "dNv0 Triple fault - invoking HVM shutdown action 1", reason
-# reboot), for `xl create` of the same guest as much as for the agent's:
-# qemu's TCG emulation of SVM loses a guest's state at a VM exit, in the
-# PIT calibration loop where a boot spends 150000 exits (docs/reliability.md,
-# "PVH triple faults"; issue 9 keeps it open).  What the agent must do then
-# is what on_reboot says: restart the VM.  So a fault is shown loudly, with
-# Xen's dump, and the test follows the restarted domain -- at most twice --
-# and fails if the agent did not restart it.
-follow_fault() {
-	xl dmesg | grep -q "d${domid}v[0-9]* Triple fault" ||
-		fail "domain $domid ended without a triple fault (VM domid now '$(xs $XSA_ROOT/vm/$vm/domid)', last action '$(xs $XSA_ROOT/vm/$vm/last_action)')"
-	xl dmesg | grep -A 12 "d${domid}v[0-9]* Triple fault" | head -n 13
-	follows=$((follows + 1))
-	[ $follows -le 2 ] || fail "domain $domid faulted, the third boot in a row"
-	restarted() {
-		_n=$(xs $XSA_ROOT/vm/$vm/domid)
-		[ -n "$_n" ] && [ "$_n" != "$domid" ] &&
-			[ "$(xs $XSA_ROOT/vm/$vm/state)" = running ]
-	}
-	wait_until 120 restarted || fail "domain $domid faulted and the agent did not restart the VM (on_reboot = restart; last action '$(xs $XSA_ROOT/vm/$vm/last_action)')"
-	new=$(xs $XSA_ROOT/vm/$vm/domid)
-	say "NOTE: bed fault: PVH domain $domid triple-faulted (emulated SVM, see docs/reliability.md); the agent restarted the VM as domain $new"
-	check_match "the restart says why" "$(xs $XSA_ROOT/vm/$vm/last_action)" "restarted (reboot)*"
-	domid=$new
-}
 
 check_domain() {
 	# First the boot (the marker, or a fault to follow), then the nodes of
 	# the domain that booted: a fault in the middle of the node checks
 	# would take the nodes away under them.
-	follows=0
+	FOLLOWS=0
 	while :; do
 		wait_until 120 marker_or_fault || true
 		faulted || break
-		follow_fault
+		follow_bed_fault $vm
 	done
 	console_has $vm "XSAGENT-GUEST-UP $vm" || {
 		tail -n 20 /var/log/xen/console/guest-$vm.log
