@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "dev.h"
 #include "hv.h"
+#include "log.h"
 #include "loop.h"
 #include "rec.h"
 #include "reconcile.h"
@@ -77,6 +78,25 @@ static inline void core_devices_teardown(struct core *co, const char *vm_name,
 {
 	dev_teardown(co->store, co->loop, (unsigned)co->conf->hotplug_timeout,
 		     vm_name, devs, n);
+}
+
+/* dm.c's died: a device model ended under its running guest (its own
+ * start's, or one adopted).  The guest cannot go on without it, so it
+ * crashes, and the refresh applies on_crash.  status -1: not ours to know. */
+static inline void core_dm_died(void *arg, unsigned domid, int status)
+{
+	struct core *co = arg;
+	struct vm *vm = vm_find_domid(&co->vms, (int)domid);
+	struct agent_err e;
+
+	if (status < 0)
+		log_warn("%s: device model ended under domain %u: the guest "
+			 "crashes", vm ? vm->name : "?", domid);
+	else
+		log_warn("%s: device model ended (status %d) under domain %u: "
+			 "the guest crashes", vm ? vm->name : "?", status, domid);
+	if (hv_shutdown(co->hv, domid, HV_SD_CRASH, &e) < 0)
+		log_error("domain %u: %s", domid, e.msg);
 }
 
 #endif

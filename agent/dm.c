@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +28,9 @@ struct dm {
 	bool watching;
 	bool running;			/* it said so */
 	bool stopped;			/* dm_stop: the owner let go */
-	bool reaped;
+	bool reaped;			/* exited (and, a child, reaped) */
+	bool adopted;			/* an earlier run's: not our child */
+	int pidfd;			/* adopted: its pidfd, or -1 (polled) */
 	char token[32];
 	char state_path[64];
 	char log[300];
@@ -61,6 +65,10 @@ static void dm_free(struct dm *dm)
 {
 	dm_unlist(dm);
 	loop_timer_disarm(dm->loop, &dm->timer);
+	if (dm->pidfd >= 0) {
+		loop_del(dm->loop, dm->pidfd);
+		close(dm->pidfd);
+	}
 	free(dm);
 }
 
@@ -156,7 +164,8 @@ int dm_reap(pid_t pid, int status)
 {
 	struct dm *dm;
 
-	for (dm = dms; dm && dm->pid != pid; dm = dm->next)
+	/* An adopted one is not our child: its pid is no wait() of ours. */
+	for (dm = dms; dm && (dm->pid != pid || dm->adopted); dm = dm->next)
 		;
 	if (!dm || dm->reaped)
 		return 0;
@@ -214,6 +223,10 @@ void dm_stop(struct dm *dm)
 	log_info("domain %u: stopping its device model (pid %d)", dm->domid,
 		 (int)dm->pid);
 	kill(-dm->pid, SIGKILL);
+	/* An adopted one's parent is init, which reaps it: nothing of ours
+	 * waits for it. */
+	if (dm->adopted)
+		dm_free(dm);
 }
 
 /* Whether pid's command line has "-xen-domid <domid>" (argv, NUL-separated). */
@@ -236,25 +249,145 @@ static bool dm_cmdline_is(pid_t pid, unsigned domid)
 	return memmem(buf, (size_t)n, want, wlen) != NULL;
 }
 
-int dm_kill_orphan(struct store *s, unsigned domid)
+/* The pid that /local/domain/<domid>/image/device-model-pid names, when
+ * that process is a device model for domid; else 0.  The node is the
+ * agent's (the guest can read it, not write it), but the process may be
+ * gone and its pid reused: hence the command line. */
+static pid_t dm_orphan_pid(struct store *s, unsigned domid)
 {
-	struct agent_err e;
 	char p[96], v[24], *end;
 	long pid;
-	int killed = 0;
 
 	snprintf(p, sizeof(p), "/local/domain/%u/image/device-model-pid", domid);
 	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
 	pid = strtol(v, &end, 10);
-	if (*v && !*end && pid > 1 && dm_cmdline_is((pid_t)pid, domid)) {
+	if (!*v || *end || pid <= 1 || pid > 0x3fffffff ||
+	    !dm_cmdline_is((pid_t)pid, domid))
+		return 0;
+	return (pid_t)pid;
+}
+
+int dm_kill_orphan(struct store *s, unsigned domid)
+{
+	struct agent_err e;
+	pid_t pid = dm_orphan_pid(s, domid);
+
+	if (pid) {
 		log_info("domain %u: killing the device model an earlier run "
-			 "started (pid %ld)", domid, pid);
-		kill(-(pid_t)pid, SIGKILL);
-		kill((pid_t)pid, SIGKILL);
-		killed = 1;
+			 "started (pid %d)", domid, (int)pid);
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
 	}
 	dm_rm_dir(s, domid, &e);
-	return killed;
+	return pid != 0;
+}
+
+/* An adopted device model ended.  Its status is its new parent's (init)
+ * to collect, not ours. */
+static void dm_adopted_ended(struct dm *dm)
+{
+	dm_died_fn *died = dm->died;
+
+	if (dm->pidfd >= 0)
+		loop_del(dm->loop, dm->pidfd);
+	loop_timer_disarm(dm->loop, &dm->timer);
+	dm->reaped = true;
+	if (dm->stopped) {
+		dm_free(dm);
+		return;
+	}
+	log_warn("domain %u: device model (pid %d, started by an earlier run) "
+		 "ended while the guest ran", dm->domid, (int)dm->pid);
+	if (died)
+		died(dm->died_arg, dm->domid, -1);	/* may free dm */
+}
+
+/* Its pidfd is readable: the process ended. */
+static void dm_pidfd_ready(void *arg, int fd, short revents)
+{
+	(void)fd;
+	(void)revents;
+	dm_adopted_ended(arg);
+}
+
+/* Without pidfds (a kernel before 5.3, or valgrind, which does not know
+ * the call) the process is looked at every DM_POLL_MS: gone, a zombie (its
+ * command line is then empty) or another program under a reused pid all
+ * end it. */
+#define DM_POLL_MS 1000
+static void dm_poll(void *arg)
+{
+	struct dm *dm = arg;
+
+	if (!dm_cmdline_is(dm->pid, dm->domid)) {
+		dm_adopted_ended(dm);
+		return;
+	}
+	loop_timer_arm(dm->loop, &dm->timer, loop_now_ms() + DM_POLL_MS);
+}
+
+int dm_adopt(struct loop *l, struct store *s, unsigned domid,
+	     dm_died_fn *died, void *died_arg, struct dm **dm_r,
+	     struct agent_err *err)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct dm *dm = NULL;
+	pid_t pid;
+	int rc;
+
+	*dm_r = NULL;
+	pid = dm_orphan_pid(s, domid);
+	if (!pid)
+		return err_set(err, ESRCH, "no device model runs for domain %u",
+			       domid);
+	pfd.fd = pidfd_open(pid, 0);
+	if (pfd.fd < 0 && errno != ENOSYS)
+		return err_sys(err, errno, "device model (pid %d) of domain %u",
+			       (int)pid, domid);
+	/* The pidfd holds the process that had the pid when it was opened; it
+	 * is the one whose command line was read if that one is still alive
+	 * now (then the pid was not reused in between). */
+	if ((pfd.fd >= 0 && poll(&pfd, 1, 0) != 0) || !dm_cmdline_is(pid, domid)) {
+		rc = err_set(err, ESRCH, "device model (pid %d) of domain %u "
+			     "ended", (int)pid, domid);
+		goto out;
+	}
+	dm = calloc(1, sizeof(*dm));
+	if (!dm) {
+		rc = err_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	dm->loop = l;
+	dm->store = s;
+	dm->domid = domid;
+	dm->pid = pid;
+	dm->adopted = true;
+	dm->pidfd = -1;
+	dm->running = true;
+	dm->died = died;
+	dm->died_arg = died_arg;
+	loop_timer_init(&dm->timer, dm_poll, dm);
+	if (pfd.fd < 0)
+		loop_timer_arm(l, &dm->timer, loop_now_ms() + DM_POLL_MS);
+	else if ((rc = loop_add(l, pfd.fd, dm_pidfd_ready, dm)) < 0) {
+		rc = err_set(err, -rc, "device model (pid %d): loop", (int)pid);
+		goto out;
+	} else {
+		dm->pidfd = pfd.fd;
+		pfd.fd = -1;
+	}
+	dm->next = dms;
+	dms = dm;
+	log_info("domain %u: watching the device model an earlier run started "
+		 "(pid %d%s)", domid, (int)pid, dm->pidfd < 0 ? ", polled" : "");
+	*dm_r = dm;
+	dm = NULL;
+	rc = 0;
+out:
+	if (pfd.fd >= 0)
+		close(pfd.fd);
+	free(dm);
+	return rc;
 }
 
 void dm_forget_all(void)
@@ -263,6 +396,8 @@ void dm_forget_all(void)
 		struct dm *dm = dms;
 
 		dms = dm->next;
+		if (dm->pidfd >= 0)
+			close(dm->pidfd);
 		free(dm);
 	}
 }
@@ -313,6 +448,7 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 	dm = calloc(1, sizeof(*dm));
 	if (!dm)
 		return err_set(err, ENOMEM, "out of memory");
+	dm->pidfd = -1;
 	dm->loop = l;
 	dm->store = s;
 	dm->domid = a->domid;

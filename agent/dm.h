@@ -27,7 +27,8 @@ struct dm;
 
 /* rc is 0 (running) or a negative errno with err filled. */
 typedef void dm_ready_fn(void *arg, int rc, const struct agent_err *err);
-/* The device model of domid exited (wait() status) after it was running. */
+/* The device model of domid exited (wait() status; -1 for an adopted one,
+ * whose status is not ours to collect) after it was running. */
 typedef void dm_died_fn(void *arg, unsigned domid, int status);
 
 struct dm_args {
@@ -68,6 +69,16 @@ pid_t dm_pid(const struct dm *dm);
  * device-model/<domid> directory removed.  Returns 1 when one was killed,
  * else 0.  Call it before the domain's nodes go. */
 int dm_kill_orphan(struct store *s, unsigned domid);
+/* Watch the device model of domid that an earlier run started (found and
+ * checked as dm_kill_orphan does), for a domain the agent adopts.  It is
+ * not a child of this run: its end comes through a pidfd (Linux 5.3; the
+ * process is looked at each second where pidfd_open is missing), and died
+ * is called with status -1 (unknown: init collects it).  dm_stop
+ * kills it as it kills a child.  -ESRCH (err filled) when none runs: the
+ * guest has lost its device model. */
+int dm_adopt(struct loop *l, struct store *s, unsigned domid,
+	     dm_died_fn *died, void *died_arg, struct dm **dm_r,
+	     struct agent_err *err);
 /* Device models still listed (not reaped). */
 unsigned dm_running(void);
 /* The agent is exiting: free every run without killing it (a running

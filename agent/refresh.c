@@ -248,6 +248,17 @@ static void adopt(struct core *co, struct vm *vm, const struct hv_dominfo *d)
 	vm->domid = (int)d->domid;
 	domtree_watch_shutdown(co->store, vm, true, &err);
 	refresh_recover_devices(co, vm, d->domid);
+	/* Its device model outlived the earlier run: watched from now on, so
+	 * that its death still crashes the guest.  A guest whose device model
+	 * died while no agent ran has nothing emulating for it: it crashes now
+	 * (dm.c's died would have made it so), and on_crash applies when the
+	 * shutdown watch fires. */
+	if (guest_type(vm->conf.type) && guest_type(vm->conf.type)->device_model &&
+	    !vm->dm && dm_adopt(co->loop, co->store, d->domid, core_dm_died, co,
+				&vm->dm, &err) < 0) {
+		log_warn("%s: domain %u: %s", vm->name, d->domid, err.msg);
+		core_dm_died(co, d->domid, -1);
+	}
 	conf_format_uuid(vm->conf.uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s/start_time", uuid);
 	store_read_str(co->store, STORE_NOTX, p, v, sizeof(v));

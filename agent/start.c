@@ -442,20 +442,6 @@ static void dm_ready(void *arg, int rc, const struct agent_err *err)
 	stage_next(st->co, st);
 }
 
-/* A device model died under its running guest: the guest cannot go on
- * without it, so it crashes, and the refresh applies on_crash. */
-static void dm_died(void *arg, unsigned domid, int status)
-{
-	struct core *co = arg;
-	struct vm *vm = vm_find_domid(&co->vms, (int)domid);
-	struct agent_err e;
-
-	log_warn("%s: device model ended (status %d) under domain %u: the "
-		 "guest crashes", vm ? vm->name : "?", status, domid);
-	if (hv_shutdown(co->hv, domid, HV_SD_CRASH, &e) < 0)
-		log_error("domain %u: %s", domid, e.msg);
-}
-
 static int dm_stage_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
@@ -472,7 +458,7 @@ static int dm_stage_run(struct core *co, struct start *st)
 		.timeout_s = (unsigned)co->conf->dm_timeout,
 		.ready = dm_ready,
 		.ready_arg = st,
-		.died = dm_died,
+		.died = core_dm_died,
 		.died_arg = co,
 	};
 	int rc = dm_start(co->loop, co->store, &a, &st->dm, &st->err);

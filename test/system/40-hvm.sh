@@ -10,7 +10,9 @@
 #    restarted: the start is rolled back and the device model (which
 #    outlives the agent) killed; nothing left.
 #  - A device model killed under a running guest: the guest crashes and
-#    on_crash (destroy) applies; nothing left.
+#    on_crash (destroy) applies; nothing left.  The same for a device model
+#    an earlier run of the agent started (the agent SIGKILLed, restarted:
+#    it adopts the guest and watches the device model).
 #  - A start by request reaches the guest's marker on its console; the
 #    nodes xl writes for the same guest are there; the agent is SIGKILLed
 #    and restarted (it adopts the running guest); a stop ends halted with
@@ -176,6 +178,18 @@ grep -q "device model ended (status 9) under domain $domid: the guest crashes" $
 	fail "the agent did not say why the guest crashed"
 }
 pass "the agent said the device model died and the guest crashed"
+
+# The same under an agent that did not start it: the agent is SIGKILLed
+# (the device model lives on), the next one adopts the guest and watches
+# its device model (a pidfd: not its child); its death crashes the guest.
+run_start hvm-adopt
+kill_agent
+xsa_start_agent $dir/a.ini
+check_eq "VM state after the restart (adopted)" "$(xs $XSA_ROOT/vm/$vm/state)" running
+check_eq "VM domid after the restart" "$(xs $XSA_ROOT/vm/$vm/domid)" "$domid"
+[ -d /proc/$dmpid ] || fail "the device model died with the agent"
+kill -KILL $dmpid
+after_end "SIGKILL of an adopted device model" crash
 
 # The boot to the marker, then a stop.
 run_start hvm-up

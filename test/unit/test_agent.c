@@ -827,6 +827,127 @@ static void case_hvm(void)
 	agent_down(true);
 }
 
+/* HVM after an agent restart: the device model outlives a SIGKILLed agent
+ * (agent_dispose without a stop, as case_restart), and the next agent
+ * adopts the running guest and watches its device model through a pidfd
+ * -- it is not that run's child.  Its death crashes the guest as a
+ * child's does; a device model that died while no agent ran crashes the
+ * guest at adoption; a destroy of an adopted guest kills its device model.
+ * The fake device model is a shell that keeps its arguments (the agent
+ * checks "-xen-domid <domid>" in /proc/<pid>/cmdline before it adopts). */
+/* pid has exec'd the fake device model (its command line names it): the
+ * test writes "running" as soon as the fork is done, a real one only once
+ * it runs. */
+static bool is_dm_live(int pid)
+{
+	char path[64], buf[512];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return len > 0 && memmem(buf, (size_t)len, "dm-live", 7);
+}
+
+static int hvm_adopt_start(const char *id, char *domid, size_t n)
+{
+	char p[200], *v;
+	int pid;
+
+	request(id, "start hvm1");
+	snprintf(p, sizeof(p), "task/%s/stage", id);
+	ok(WAIT_FOR(WAIT_MS, rec_is(p, "device-model")),
+	   "start %s waits in device-model", id);
+	snprintf(domid, n, "%s", nz(task_rec(id, "domid")));
+	snprintf(p, sizeof(p), "/local/domain/0/device-model/%s/state", domid);
+	fake_store_write(p, "running");
+	ok(WAIT_FOR(WAIT_MS, state_is(id, "done")), "start %s done", id);
+	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
+	v = fake_store_read(p);
+	pid = v ? atoi(v) : 0;
+	free(v);
+	ok(pid > 0 && WAIT_FOR(WAIT_MS, is_dm_live(pid)), "device model pid %d", pid);
+	/* The agent is SIGKILLed: nothing stopped, the device model lives. */
+	agent_dispose(&ag);
+	ag_up = false;
+	return pid;
+}
+
+static bool crashed_and_halted(const char *domid)
+{
+	struct hv_dominfo info = { 0 };
+
+	if (!WAIT_FOR(WAIT_MS, (fake_hv_get((unsigned)atoi(domid), &info) &&
+				info.shutdown && info.shutdown_reason == HV_SD_CRASH) ||
+			      rec_is("vm/hvm1/last_shutdown_reason", "crash")))
+		return false;
+	fake_store_fire("@releaseDomain");
+	return WAIT_FOR(WAIT_MS, rec_is("vm/hvm1/state", "halted")) &&
+	       rec_is("vm/hvm1/last_shutdown_reason", "crash");
+}
+
+static void case_hvm_adopt(void)
+{
+	char p[400], domid[16];
+	int pid;
+
+	snprintf(p, sizeof(p), "%s/hvmvms", dir);
+	mkdir(p, 0700);
+	put_file("hvmvms/hvm1.ini", "[vm]\nname = hvm1\nuuid = " UUID3 "\n"
+		 "type = hvm\nmemory = 64\nkernel = %s/vmlinuz\n", dir);
+	put_file("hvmloader", "not hvmloader\n");
+	put_file("bios.bin", "not a BIOS\n");
+	put_file("dm-live", "#!/bin/sh\nsleep 1000 &\nwait\n");
+	snprintf(p, sizeof(p), "%s/dm-live", dir);
+	chmod(p, 0755);
+
+	/* 1: adopted, then it dies. */
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	pid = hvm_adopt_start("ha1", domid, sizeof(domid));
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	is_str(rec("vm/hvm1/state"), "running", "hvm1 adopted: running");
+	is_str(rec("vm/hvm1/domid"), domid, "hvm1 adopted: same domain");
+	run_for(200);
+	ok(fake_hv_get((unsigned)atoi(domid), NULL) && !rec_is("vm/hvm1/state", "halted"),
+	   "an adopted guest whose device model lives is left running");
+	if (pid > 0)
+		kill(-pid, SIGKILL);
+	ok(crashed_and_halted(domid), "the adopted device model's death crashed "
+	   "the guest; on_crash destroy: hvm1 halted, reason crash");
+	ok(WAIT_FOR(WAIT_MS, !exists("/local/domain/0/device-model/%s", domid)),
+	   "the device model's nodes are gone");
+
+	/* 2: it died while no agent ran. */
+	pid = hvm_adopt_start("ha2", domid, sizeof(domid));
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	ok(crashed_and_halted(domid), "a guest found without its device model "
+	   "crashed at adoption; hvm1 halted, reason crash");
+
+	/* 3: a destroy of an adopted guest kills its device model. */
+	pid = hvm_adopt_start("ha3", domid, sizeof(domid));
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	ok(request_wait("ha4", "destroy hvm1"), "the adopted hvm1 destroyed");
+	is_str(task_rec("ha4", "state"), "done", "destroy done");
+	ok(pid > 0 && WAIT_FOR(WAIT_MS, kill(pid, 0) < 0),
+	   "its device model (pid %d) was killed and is gone", pid);
+	ok(fake_hv_ndomains() == 0 && !exists("/local/domain/0/device-model/%s", domid),
+	   "the domain and the device model's nodes are gone");
+	agent_down(true);
+}
+
 /* task_end() must not free the task its caller holds: task_max=1 and an
  * older task ending after a newer one (the prune then removes the older
  * one first).  Before 246bcbb task_end pruned at once: ASan reported
@@ -998,6 +1119,7 @@ int main(void)
 		 case_build_max);
 	run_case("restart", "", case_restart);
 	run_case("hvm", "", case_hvm);
+	run_case("hvm-adopt", "", case_hvm_adopt);
 	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
 		 "the request sat unseen; fixed in 5b66712]", case_tx_conflicts);
 	run_case("long-id", " [regression: a long ID was cut and the request "
