@@ -4,8 +4,10 @@
  * (I/O port 0x3f8): the device model's emulated UART passes it to the VM's
  * serial (file:PATH in the test), whatever the line speed.  (Xen's own
  * debug port 0xe9 would not do: a release Xen drops what guests write
- * there, at XENLOG_G_DEBUG.)  Then it halts with interrupts off.  No kernel: it shows that the BIOS
- * booted the guest's disk, nothing more. */
+ * there, at XENLOG_G_DEBUG.)  Then it halts with interrupts off, which
+ * Xen takes as the vCPU going down: with no vCPU left up the domain powers
+ * off (hvm_vcpu_down).  No kernel: it shows that the BIOS booted the
+ * guest's disk, nothing more. */
 	.code16
 	.text
 	.globl _start
