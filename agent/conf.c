@@ -14,6 +14,8 @@ const char *const conf_yes_no[] = { "no", "yes", NULL };
 const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 				       NULL };
 const char *const conf_vbd_modes[] = { "r", "w", NULL };
+const char *const conf_vga_kinds[] = { "none", "std", "cirrus", NULL };
+const char *const conf_nic_models[] = { "rtl8139", "e1000", NULL };
 
 #define X_STR(k, d, len, doc) { #k, CK_STR, offsetof(S, k), d, 0, len, NULL, doc },
 #define X_PATH(k, d, doc) { #k, CK_PATH, offsetof(S, k), d, 0, 0, NULL, doc },

@@ -41,6 +41,9 @@ extern const char *const conf_actions[];
 extern const char *const conf_tsc_modes[];
 extern const char *const conf_yes_no[];	/* index 0 "no", 1 "yes" */
 extern const char *const conf_vbd_modes[];
+extern const char *const conf_vga_kinds[];	/* HVM: the emulated graphics card */
+enum vga_kind { VGA_NONE, VGA_STD, VGA_CIRRUS };
+extern const char *const conf_nic_models[];	/* HVM: the emulated NIC */
 enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 
 #define X_STR(k, d, len, doc) char *k;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "dev.h"
+#include "dm.h"
 #include "log.h"
 
 #define DEV_TX_TRIES 8
@@ -38,6 +39,8 @@ int dev_plan(const struct vm *vm, unsigned domid, const char *script_dir,
 			snprintf(d->name, sizeof(d->name), "vif %d", i);
 			snprintf(d->script, sizeof(d->script), "%s/%s", script_dir, c->script);
 			vm_vif_mac(vm, i, d->mac);
+			if (vm->conf.type == VM_TYPE_HVM)
+				dm_tap_name(domid, (unsigned)i, d->tap, sizeof(d->tap));
 		}
 	}
 	for (int i = 0; i < VM_MAX_DEVS; i++) {
@@ -156,7 +159,8 @@ int dev_write(struct store *s, const struct dev *d, unsigned domid,
 }
 
 /* The script's environment: "K=V" strings in buf, pointers in env. */
-static void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
+static void dev_env(const struct dev *d, bool tap, char buf[8][1200],
+		    char *env[9])
 {
 	int n = 0;
 
@@ -168,7 +172,10 @@ static void dev_env(const struct dev *d, char buf[8][1200], char *env[9])
 	/* Xen's versioned tool directory is the scripts' business
 	 * (xen-hotplug-common.sh): no Xen version is compiled in. */
 	snprintf(buf[n++], 1200, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
-	if (d->kind == DEV_VIF) {
+	if (tap) {
+		snprintf(buf[n++], 1200, "vif=%s", d->tap);
+		snprintf(buf[n++], 1200, "type_if=tap");
+	} else if (d->kind == DEV_VIF) {
 		snprintf(buf[n++], 1200, "vif=vif%u.%d", d->domid, d->devid);
 		snprintf(buf[n++], 1200, "netdev=");
 	} else if (d->node[0]) {
@@ -199,7 +206,26 @@ int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
 		.arg = arg,
 	};
 
-	dev_env(d, buf, env);
+	dev_env(d, false, buf, env);
+	return hotplug_start(l, &ha, run_r, err);
+}
+
+int dev_tap_script(struct loop *l, struct dev *d, unsigned timeout_s,
+		   hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
+		   struct hotplug_run **run_r, struct agent_err *err)
+{
+	char buf[8][1200], *env[9];
+	struct hotplug_args ha = {
+		.script = d->script,
+		.action = "add",
+		.env = env,
+		.timeout_s = timeout_s,
+		.line = line,
+		.done = done,
+		.arg = arg,
+	};
+
+	dev_env(d, true, buf, env);
 	return hotplug_start(l, &ha, run_r, err);
 }
 
@@ -250,6 +276,8 @@ void dev_teardown(struct store *s, struct loop *l, unsigned timeout_s,
 
 		if (d->run)
 			hotplug_cancel(d->run);
+		if (d->tap_run)
+			hotplug_cancel(d->tap_run);
 		/* Nodes first: the kernel drops the backend (netback removes
 		 * the vif, blkback lets go of the disk), then the script frees
 		 * what it set up; a dead domain's blkback would never answer a

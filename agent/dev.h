@@ -41,6 +41,12 @@ struct dev {
 	enum dev_phase phase;
 	struct hotplug_run *run;
 	bool script_ok;		/* the add script exited 0 */
+	/* vif of an HVM guest: its emulated NIC's tap (vifD.N-emu), made by
+	 * the device model, put on the vif's bridge by the vif's script run
+	 * a second time with type_if=tap (as libxl does). */
+	char tap[32];		/* "" for none */
+	struct hotplug_run *tap_run;
+	bool tap_started, tap_ok;
 };
 
 /* The devices of vm for domain domid; *devs_r is malloc'd (NULL, 0 when the
@@ -55,6 +61,13 @@ int dev_write(struct store *s, const struct dev *d, unsigned domid,
 int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
 	       hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
 	       struct hotplug_run **run_r, struct agent_err *err);
+/* Run the vif's hotplug script on its tap (d->tap): add, type_if=tap,
+ * vif=<tap>.  The script bridges it and writes no hotplug-status (the PV
+ * vif's is the backend's).  The tap goes with the device model (qemu
+ * closes it), so there is no remove. */
+int dev_tap_script(struct loop *l, struct dev *d, unsigned timeout_s,
+		   hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
+		   struct hotplug_run **run_r, struct agent_err *err);
 /* Remove a device's nodes (and its error node); never fails hard. */
 void dev_remove_nodes(struct store *s, const struct dev *d);
 /* A domain is gone or going: remove its devices' nodes (the backends then

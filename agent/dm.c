@@ -404,7 +404,8 @@ void dm_forget_all(void)
 
 /* What hvmloader reads (hvmloader/, platform/: the nodes xl writes for
  * the same guest) and the device model's directory, with no stale state. */
-static int dm_nodes(struct store *s, unsigned domid, struct agent_err *err)
+static int dm_nodes(struct store *s, unsigned domid, unsigned video_mb,
+		    struct agent_err *err)
 {
 	static const char *const nodes[][2] = {
 		{ "hvmloader/bios", "seabios" },
@@ -423,6 +424,10 @@ static int dm_nodes(struct store *s, unsigned domid, struct agent_err *err)
 		if ((rc = store_write(s, STORE_NOTX, p, nodes[i][1], err)) < 0)
 			return rc;
 	}
+	/* What the graphics card takes of the domain's memory (KiB). */
+	snprintf(p, sizeof(p), "/local/domain/%u/memory/videoram", domid);
+	if ((rc = store_writef(s, STORE_NOTX, p, err, "%u", video_mb * 1024)) < 0)
+		return rc;
 	snprintf(p, sizeof(p), "/local/domain/0/device-model/%u", domid);
 	if ((rc = store_rm(s, STORE_NOTX, p, err)) < 0 ||
 	    (rc = store_mkdir(s, STORE_NOTX, p, err)) < 0)
@@ -430,11 +435,17 @@ static int dm_nodes(struct store *s, unsigned domid, struct agent_err *err)
 	return 0;
 }
 
+void dm_tap_name(unsigned domid, unsigned devid, char *out, size_t n)
+{
+	snprintf(out, n, "vif%u.%u-emu", domid, devid);
+}
+
 int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 	     struct dm **dm_r, struct agent_err *err)
 {
-	char domid[16], mem[16];
-	const char *argv[40];
+	char domid[16], mem[16], boot[16], vga[48];
+	char nic[DM_MAX_DEVS][96], net[DM_MAX_DEVS][96], drive[DM_MAX_DEVS][1200];
+	const char *argv[48 + 4 * DM_MAX_DEVS];
 	struct dm *dm = NULL;
 	int n = 0, logfd = -1, rc;
 	pid_t pid;
@@ -443,7 +454,7 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 	/* Plain words before a fork whose exec would fail. */
 	if (access(a->binary, X_OK) < 0)
 		return err_sys(err, errno, "device model %s", a->binary);
-	if ((rc = dm_nodes(s, a->domid, err)) < 0)
+	if ((rc = dm_nodes(s, a->domid, a->vga ? a->video_mb : 0, err)) < 0)
 		return rc;
 	dm = calloc(1, sizeof(*dm));
 	if (!dm)
@@ -468,9 +479,15 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 		rc = err_sys(err, errno, "device model log %s", dm->log);
 		goto out;
 	}
+	if (a->nnics > DM_MAX_DEVS || a->ndisks > DM_MAX_DEVS) {
+		rc = err_set(err, EINVAL, "device model: more than %d NICs or disks",
+			     DM_MAX_DEVS);
+		goto out;
+	}
 	/* xl's command line for the same guest, less the QMP sockets: the
-	 * xenfv machine, no default devices, no display, the kernel loaded
-	 * by the device model (direct boot), no NIC. */
+	 * xenfv machine, no default devices, no display but the VM's graphics
+	 * card, the kernel loaded by the device model (direct boot) when the
+	 * VM has one, the VM's serial port, boot order, NICs and disks. */
 	snprintf(domid, sizeof(domid), "%u", a->domid);
 	snprintf(mem, sizeof(mem), "%u", a->mem_mb);
 	argv[n++] = a->binary;
@@ -485,24 +502,72 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 	argv[n++] = "none";
 	argv[n++] = "-display";
 	argv[n++] = "none";
-	argv[n++] = "-kernel";
-	argv[n++] = a->kernel;
-	if (a->ramdisk && *a->ramdisk) {
-		argv[n++] = "-initrd";
-		argv[n++] = a->ramdisk;
+	if (a->kernel && *a->kernel) {
+		argv[n++] = "-kernel";
+		argv[n++] = a->kernel;
+		if (a->ramdisk && *a->ramdisk) {
+			argv[n++] = "-initrd";
+			argv[n++] = a->ramdisk;
+		}
+		if (a->cmdline && *a->cmdline) {
+			argv[n++] = "-append";
+			argv[n++] = a->cmdline;
+		}
 	}
-	if (a->cmdline && *a->cmdline) {
-		argv[n++] = "-append";
-		argv[n++] = a->cmdline;
+	if (a->serial && strcmp(a->serial, "none")) {
+		argv[n++] = "-serial";
+		argv[n++] = a->serial;
 	}
+	if (a->vga) {
+		snprintf(vga, sizeof(vga), "%s,vgamem_mb=%u", a->vga, a->video_mb);
+		argv[n++] = "-device";
+		argv[n++] = vga;
+	}
+	snprintf(boot, sizeof(boot), "order=%s", a->boot && *a->boot ? a->boot : "cda");
 	argv[n++] = "-boot";
-	argv[n++] = "order=cda";
-	argv[n++] = "-net";
-	argv[n++] = "none";
+	argv[n++] = boot;
+	/* A NIC is a device on a tap backend that qemu opens by name; no
+	 * qemu-ifup script: the agent runs the vif's hotplug script on it
+	 * (as libxl does with script=no). */
+	for (unsigned i = 0; i < a->nnics; i++) {
+		char tap[32];
+
+		dm_tap_name(a->domid, a->nics[i].devid, tap, sizeof(tap));
+		snprintf(nic[i], sizeof(nic[i]), "%s,id=nic%u,netdev=net%u,mac=%s",
+			 a->nics[i].model, a->nics[i].devid, a->nics[i].devid,
+			 a->nics[i].mac);
+		snprintf(net[i], sizeof(net[i]),
+			 "type=tap,id=net%u,ifname=%s,script=no,downscript=no",
+			 a->nics[i].devid, tap);
+		argv[n++] = "-device";
+		argv[n++] = nic[i];
+		argv[n++] = "-netdev";
+		argv[n++] = net[i];
+	}
+	if (!a->nnics) {
+		argv[n++] = "-net";
+		argv[n++] = "none";
+	}
 	argv[n++] = "-machine";
 	argv[n++] = "xenfv,suppress-vmdesc=on";
 	argv[n++] = "-m";
 	argv[n++] = mem;
+	/* A raw image on the IDE bus, as libxl gives the first four disks.
+	 * qemu takes ',' in a file name as an option separator: such a path
+	 * is refused here, not misread. */
+	for (unsigned i = 0; i < a->ndisks; i++) {
+		if (strchr(a->disks[i].target, ',')) {
+			rc = err_set(err, EINVAL, "device model: disk %s has a ',' in "
+				     "its path, which qemu cannot take",
+				     a->disks[i].target);
+			goto out;
+		}
+		snprintf(drive[i], sizeof(drive[i]),
+			 "file=%s,if=ide,index=%u,media=disk,format=raw,cache=writeback",
+			 a->disks[i].target, a->disks[i].index);
+		argv[n++] = "-drive";
+		argv[n++] = drive[i];
+	}
 	argv[n] = NULL;
 
 	/* Watch before the fork: the state can come before the loop runs. */

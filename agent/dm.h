@@ -31,19 +31,50 @@ typedef void dm_ready_fn(void *arg, int rc, const struct agent_err *err);
  * whose status is not ours to collect) after it was running. */
 typedef void dm_died_fn(void *arg, unsigned domid, int status);
 
+/* An emulated NIC: qemu makes the tap ifname (vifD.N-emu), which the vif's
+ * hotplug script then puts on the vif's bridge. */
+struct dm_nic {
+	unsigned devid;			/* N of vif.N */
+	const char *model;		/* rtl8139, e1000 */
+	const char *mac;		/* the PV vif's MAC: one NIC, two faces */
+};
+
+/* An emulated IDE disk: the same image as the PV disk; the guest's PV
+ * drivers unplug it (the xen-platform device) before they use theirs. */
+struct dm_disk {
+	unsigned index;			/* IDE 0..3: hda..hdd */
+	const char *target;
+};
+
 struct dm_args {
 	const char *binary;		/* absolute path */
 	const char *log_dir;		/* qemu-dm-<name>.log goes there */
 	unsigned domid;
 	const char *name;
-	const char *kernel, *ramdisk, *cmdline;	/* ramdisk may be "" */
+	/* kernel "": no direct boot (the BIOS boots in boot order); ramdisk
+	 * and cmdline may be "". */
+	const char *kernel, *ramdisk, *cmdline;
 	unsigned mem_mb, vcpus;
+	const char *vga;		/* qemu's device (VGA, cirrus-vga) or NULL */
+	unsigned video_mb;		/* its memory */
+	const char *serial;		/* none, pty, file:PATH */
+	const char *boot;		/* the BIOS's boot order, e.g. cda */
+	const struct dm_nic *nics;
+	unsigned nnics;			/* at most DM_MAX_DEVS */
+	const struct dm_disk *disks;
+	unsigned ndisks;		/* at most DM_MAX_DEVS */
 	unsigned timeout_s;		/* for "running" */
 	dm_ready_fn *ready;
 	void *ready_arg;
 	dm_died_fn *died;
 	void *died_arg;
 };
+
+#define DM_MAX_DEVS 8
+
+/* The tap qemu makes for the emulated NIC of vif devid of domid (xl's
+ * name for it): out holds at least 16 bytes. */
+void dm_tap_name(unsigned domid, unsigned devid, char *out, size_t n);
 
 /* The watch token prefix of the state watches (the agent routes events
  * whose token starts with it to dm_event). */

@@ -23,6 +23,13 @@ static int hvm_build_args(const struct agent_conf *ac, const struct vm_conf *c,
 	return 0;
 }
 
+unsigned guest_video_mb(const struct vm_conf *c)
+{
+	if (c->type != VM_TYPE_HVM)
+		return 0;
+	return c->vga == VGA_STD ? 16 : c->vga == VGA_CIRRUS ? 8 : 0;
+}
+
 static const struct guest_type guest_types[] = {
 	[VM_TYPE_PV] = { "pv", hv_create_pv, hv_build_pv, NULL, false },
 	[VM_TYPE_PVH] = { "pvh", hv_create_pvh, hv_build_pvh, NULL, false },

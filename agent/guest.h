@@ -30,6 +30,11 @@ struct guest_type {
 	bool device_model;
 };
 
+/* MiB of video memory the device model adds to an HVM guest with a
+ * graphics card (libxl's defaults for qemu-xen: std 16, cirrus 8), on top
+ * of the guest's RAM; 0 without one. */
+unsigned guest_video_mb(const struct vm_conf *c);
+
 /* The row of type (enum vm_type); NULL for none. */
 const struct guest_type *guest_type(int type);
 

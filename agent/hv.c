@@ -693,9 +693,20 @@ static int hvm_create(xc_interface *xch, unsigned domid,
 	 * MiB of RAM, in KiB. */
 	uint64_t pool_kb = 4 * (256 * (uint64_t)a->vcpus + 2 * (a->maxmem_kb / 1024));
 
+	/* viridian = yes: the enlightenments libxl enables for viridian=1
+	 * (its "defaults" group, hvm_set_viridian_features): the base set with
+	 * the frequency MSRs (no HVMPV_no_freq), the reference counter, APIC
+	 * assist, the crash MSRs, no vCPU limit and CPU hotplug. */
+	const uint64_t viridian = HVMPV_base_freq | HVMPV_time_ref_count |
+		HVMPV_apic_assist | HVMPV_crash_ctl | HVMPV_no_vp_limit |
+		HVMPV_cpu_hotplug;
+
 	if (xc_hvm_param_set(xch, domid, HVM_PARAM_HPET_ENABLED, 1) < 0 ||
 	    xc_hvm_param_set(xch, domid, HVM_PARAM_VPT_ALIGN, 1) < 0)
 		return hv_fail(xch, err, errno, "set HVM params");
+	if (a->viridian &&
+	    xc_hvm_param_set(xch, domid, HVM_PARAM_VIRIDIAN, viridian) < 0)
+		return hv_fail(xch, err, errno, "set HVM param VIRIDIAN");
 	return hvm_container_setup(xch, domid, pool_kb, err);
 }
 

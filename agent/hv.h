@@ -30,6 +30,7 @@ struct hv_create_args {
 	uint64_t maxmem_kb;
 	int tsc_mode;		/* 0 default, 1 always emulate, 2 native */
 	long rtc_offset;	/* seconds */
+	bool viridian;		/* HVM: Hyper-V enlightenments (HVM_PARAM_VIRIDIAN) */
 };
 
 struct hv_build_args {

@@ -125,10 +125,11 @@ static int check_config(const char *path)
 			if (!vm->valid)
 				continue;
 			/* Files the start will need must exist now. */
-			if (access(vm->conf.kernel, R_OK) < 0)
+			if (*vm->conf.kernel && access(vm->conf.kernel, R_OK) < 0)
 				conf_diag_add(&diag, "%s: kernel %s: %s", vm->file,
 					      vm->conf.kernel, strerror(errno)), bad = 1;
-			if (*vm->conf.ramdisk && access(vm->conf.ramdisk, R_OK) < 0)
+			if (*vm->conf.kernel && *vm->conf.ramdisk &&
+			    access(vm->conf.ramdisk, R_OK) < 0)
 				conf_diag_add(&diag, "%s: ramdisk %s: %s", vm->file,
 					      vm->conf.ramdisk, strerror(errno)), bad = 1;
 		}

@@ -131,11 +131,17 @@ static void stage_fail(struct core *co, struct start *st);
 static int construct_run(struct core *co, struct start *st)
 {
 	const struct vm_conf *c = &st->vm->conf;
+	/* The device model allocates a graphics card's video memory from the
+	 * domain: it comes on top of the guest's RAM, in the ceiling and in
+	 * what the host must have free. */
+	uint64_t video_kb = (uint64_t)guest_video_mb(c) * 1024;
 	struct hv_create_args args = {
 		.vcpus = (unsigned)c->vcpus,
-		.maxmem_kb = (uint64_t)(c->maxmem ? c->maxmem : c->memory) * 1024,
+		.maxmem_kb = (uint64_t)(c->maxmem ? c->maxmem : c->memory) * 1024 +
+			     video_kb,
 		.tsc_mode = c->tsc_mode,
 		.rtc_offset = (long)c->rtc_timeoffset,
+		.viridian = c->type == VM_TYPE_HVM && c->viridian,
 	};
 	uint64_t free_kb;
 	unsigned domid;
@@ -148,12 +154,13 @@ static int construct_run(struct core *co, struct start *st)
 	/* Starts run side by side: memory the builders of other starts are
 	 * about to populate is not free. */
 	free_kb = free_kb > co->reserved_kb ? free_kb - co->reserved_kb : 0;
-	if ((uint64_t)c->memory * 1024 > free_kb)
+	if ((uint64_t)c->memory * 1024 + video_kb > free_kb)
 		return err_set(&st->err, ENOMEM,
-			       "%s needs %lld MiB but the host has %llu MiB free",
-			       st->vm->name, c->memory,
+			       "%s needs %llu MiB but the host has %llu MiB free",
+			       st->vm->name,
+			       (unsigned long long)(c->memory + video_kb / 1024),
 			       (unsigned long long)(free_kb / 1024));
-	st->reserved_kb = (uint64_t)c->memory * 1024;
+	st->reserved_kb = (uint64_t)c->memory * 1024 + video_kb;
 	co->reserved_kb += st->reserved_kb;
 	memcpy(args.uuid, c->uuid, 16);
 	if ((rc = st->type->create(co->hv, &args, &domid, &st->err)) < 0)
@@ -313,12 +320,14 @@ static int init_run(struct core *co, struct start *st)
 	}
 	st->build_waiting = false;
 	/* Say which file is wrong in plain words before libxenguest does. */
-	if (access(c->kernel, R_OK) < 0)
+	if (*c->kernel && access(c->kernel, R_OK) < 0)
 		return err_sys(&st->err, errno, "kernel %s", c->kernel);
-	if (*c->ramdisk && access(c->ramdisk, R_OK) < 0)
+	if (*c->kernel && *c->ramdisk && access(c->ramdisk, R_OK) < 0)
 		return err_sys(&st->err, errno, "ramdisk %s", c->ramdisk);
-	kcache_lookup(co->conf->kernel_cache, c->kernel, use, sizeof(use), fill,
-		      sizeof(fill));
+	use[0] = fill[0] = '\0';
+	if (*c->kernel)	/* none: an HVM guest that boots from its disk */
+		kcache_lookup(co->conf->kernel_cache, c->kernel, use, sizeof(use),
+			      fill, sizeof(fill));
 	if (!*fill)
 		args.kernel_cache_out = NULL;
 	if (st->type->build_args &&
@@ -444,7 +453,35 @@ static void dm_ready(void *arg, int rc, const struct agent_err *err)
 
 static int dm_stage_run(struct core *co, struct start *st)
 {
-	const struct vm_conf *c = &st->vm->conf;
+	static const char *const vga_devices[] = {
+		[VGA_NONE] = NULL, [VGA_STD] = "VGA", [VGA_CIRRUS] = "cirrus-vga",
+	};
+	const struct vm *vm = st->vm;
+	const struct vm_conf *c = &vm->conf;
+	struct dm_nic nics[DM_MAX_DEVS];
+	struct dm_disk disks[DM_MAX_DEVS];
+	char macs[DM_MAX_DEVS][18];
+	unsigned nnics = 0, ndisks = 0;
+
+	/* Every vif gets an emulated NIC with its MAC; a writable disk
+	 * xvda..xvdd gets an IDE disk hda..hdd (libxl emulates the first four
+	 * and no read-only IDE disk; the rest are PV only). */
+	for (int i = 0; i < VM_MAX_DEVS && i < DM_MAX_DEVS; i++) {
+		if (vm->vif_mask & 1u << i) {
+			vm_vif_mac(vm, i, macs[nnics]);
+			nics[nnics] = (struct dm_nic){ .devid = (unsigned)i,
+				.model = conf_nic_models[vm->vif[i].model],
+				.mac = macs[nnics] };
+			nnics++;
+		}
+		if (vm->vbd_mask & 1u << i) {
+			int idx = (conf_vdev_devid(vm->vbd[i].vdev) >> 4) & 0xf;
+
+			if (idx < 4 && vm->vbd[i].mode == VBD_MODE_W)
+				disks[ndisks++] = (struct dm_disk){
+					.index = (unsigned)idx, .target = vm->vbd[i].target };
+		}
+	}
 	struct dm_args a = {
 		.binary = co->conf->device_model,
 		.log_dir = co->conf->dm_log_dir,
@@ -455,6 +492,14 @@ static int dm_stage_run(struct core *co, struct start *st)
 		.cmdline = c->cmdline,
 		.mem_mb = (unsigned)(c->maxmem ? c->maxmem : c->memory),
 		.vcpus = (unsigned)c->vcpus,
+		.vga = vga_devices[c->vga],
+		.video_mb = guest_video_mb(c),
+		.serial = c->serial,
+		.boot = c->boot,
+		.nics = nics,
+		.nnics = nnics,
+		.disks = disks,
+		.ndisks = ndisks,
 		.timeout_s = (unsigned)co->conf->dm_timeout,
 		.ready = dm_ready,
 		.ready_arg = st,
@@ -574,6 +619,43 @@ static void dev_script_done(void *arg, int status, const char *last)
 	devices_check(co, st);
 }
 
+static void tap_script_line(void *arg, const char *line)
+{
+	struct dev *d = arg;
+
+	log_info("%s: hotplug (%s): %s", d->name, d->tap, line);
+}
+
+/* The vif's script on the emulated NIC's tap ended. */
+static void tap_script_done(void *arg, int status, const char *last)
+{
+	struct dev *d = arg;
+	struct core *co = dev_core;
+	struct start *st = dev_owner(co, d);
+	char why[300], he[160];
+
+	d->tap_run = NULL;
+	if (!st)
+		return;
+	if (status == -ETIMEDOUT) {
+		snprintf(why, sizeof(why), "emulated NIC %s: hotplug script timed "
+			 "out after %lld s", d->tap, co->conf->hotplug_timeout);
+		devices_fail(co, st, d, "%s", why);
+		return;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		be_read(co, d, "hotplug-error", he, sizeof(he));
+		snprintf(why, sizeof(why), "emulated NIC %s: hotplug script failed "
+			 "(status %d): %s", d->tap,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : status,
+			 *he ? he : *last ? last : "no message");
+		devices_fail(co, st, d, "%s", why);
+		return;
+	}
+	d->tap_ok = true;
+	devices_check(co, st);
+}
+
 /* Move every device on as far as the store says it can go. */
 static void devices_check(struct core *co, struct start *st)
 {
@@ -583,6 +665,19 @@ static void devices_check(struct core *co, struct start *st)
 		struct dev *d = &st->devs[i];
 		char state[16], hs[32];
 
+		/* The device model is running (its stage came first): its tap
+		 * is there to bridge, beside the PV vif's own script. */
+		if (d->tap[0] && !d->tap_started) {
+			if (dev_tap_script(co->loop, d,
+					   (unsigned)co->conf->hotplug_timeout,
+					   tap_script_line, tap_script_done, d,
+					   &d->tap_run, &st->err) < 0) {
+				err_prefix(&st->err, "%s of %s: ", d->name, st->vm->name);
+				stage_fail(co, st);
+				return;
+			}
+			d->tap_started = true;
+		}
 		if (d->phase == DEV_WRITTEN) {
 			be_read(co, d, "state", state, sizeof(state));
 			if (atoi(state) >= 2) {
@@ -616,7 +711,7 @@ static void devices_check(struct core *co, struct start *st)
 				return;
 			}
 		}
-		connected += d->phase == DEV_CONNECTED;
+		connected += d->phase == DEV_CONNECTED && (!d->tap[0] || d->tap_ok);
 	}
 	if (connected == st->ndevs) {
 		devices_undo(co, st);	/* drop the watches and the timer */
@@ -671,11 +766,16 @@ static void devices_undo(struct core *co, struct start *st)
 		for (unsigned i = 0; i < st->ndevs; i++)
 			store_unwatch(co->store, st->devs[i].be, st->dev_token);
 	st->dev_watching = false;
-	for (unsigned i = 0; i < st->ndevs; i++)
+	for (unsigned i = 0; i < st->ndevs; i++) {
 		if (st->devs[i].run) {
 			hotplug_cancel(st->devs[i].run);
 			st->devs[i].run = NULL;
 		}
+		if (st->devs[i].tap_run) {
+			hotplug_cancel(st->devs[i].tap_run);
+			st->devs[i].tap_run = NULL;
+		}
+	}
 }
 
 void start_dev_event(struct core *co, const char *task_id)

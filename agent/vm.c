@@ -36,6 +36,32 @@ static int dev_index(const char *section, const char *kind)
 	return section[n + 1] - '0';
 }
 
+/* The values of HVM keys whose syntax is more than a table can say: serial
+ * is "none", "pty" or "file:" and an absolute path (the device model's
+ * -serial, as xl passes it, limited to what cannot name a host device);
+ * boot is a BIOS boot order, each of c, d, n, a at most once. */
+static int vm_check_hvm_value(const char *key, const char *value,
+			      struct agent_err *err)
+{
+	if (!strcmp(key, "serial")) {
+		if (!strcmp(value, "none") || !strcmp(value, "pty"))
+			return 0;
+		if (strncmp(value, "file:", 5) || value[5] != '/' || strchr(value, ','))
+			return err_set(err, EINVAL, "serial: '%s' is not none, pty or "
+				       "file:PATH (an absolute path without ',')", value);
+		return 0;
+	}
+	if (!strcmp(key, "boot")) {
+		if (!*value)
+			return err_set(err, EINVAL, "boot: empty (c, d, n or a, e.g. cda)");
+		for (const char *c = value; *c; c++)
+			if (!strchr("cdna", *c) || strchr(c + 1, *c))
+				return err_set(err, EINVAL, "boot: '%s' is not a boot order "
+					       "(c, d, n, a, each at most once)", value);
+	}
+	return 0;
+}
+
 static int vm_key(void *user, const char *section, const char *name,
 		  const char *value, unsigned line, struct agent_err *err)
 {
@@ -82,6 +108,12 @@ static int vm_key(void *user, const char *section, const char *name,
 		return err_set(err, EINVAL,
 			       "%s: '%s' has a '.', which xenstore refuses in node names (use - or _)",
 			       k->name, value);
+	if (base == &p->vm->conf) {
+		int rc = vm_check_hvm_value(k->name, value, err);
+
+		if (rc < 0)
+			return rc;
+	}
 	return conf_set(k, base, value, err);
 }
 
@@ -208,6 +240,49 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 		conf_diag_add(diag, "%s: maxmem (%lld) is below memory (%lld)",
 			      path, vm->conf.maxmem, vm->conf.memory);
 		rc = -EINVAL;
+	}
+	/* kernel is required, but an HVM guest may boot from its first
+	 * disk instead (its BIOS does, in boot order). */
+	if (vm->conf.kernel && !*vm->conf.kernel) {
+		bool disk = false;
+
+		for (int i = 0; i < VM_MAX_DEVS; i++)
+			disk |= !!(vm->vbd_mask & 1u << i);
+		if (vm->conf.type != VM_TYPE_HVM) {
+			conf_diag_add(diag, "%s: missing key 'kernel'", path);
+			rc = -EINVAL;
+		} else if (!disk) {
+			conf_diag_add(diag, "%s: missing key 'kernel' (an HVM guest without "
+				      "one boots from a disk, and it has no [vbd.N])", path);
+			rc = -EINVAL;
+		}
+	}
+	if (vm->conf.type != VM_TYPE_HVM) {
+		/* The keys of an emulated machine mean nothing to a PV or PVH
+		 * guest: refused rather than ignored (xl ignores them). */
+		static const char *const hvm_keys[] = { "vga", "serial", "viridian",
+							"boot" };
+
+		for (size_t i = 0; i < sizeof(hvm_keys) / sizeof(hvm_keys[0]); i++) {
+			const struct conf_key *k = conf_find(conf_vm_keys, conf_vm_nkeys,
+							     hvm_keys[i]);
+
+			if (k && p.seen[k - conf_vm_keys]) {
+				conf_diag_add(diag, "%s: %s is only for type = hvm", path,
+					      hvm_keys[i]);
+				rc = -EINVAL;
+			}
+		}
+		for (int i = 0; i < VM_MAX_DEVS; i++) {
+			unsigned line = key_line(p.vif_line[i], conf_vif_keys,
+						 conf_vif_nkeys, "model");
+
+			if ((vm->vif_mask & 1u << i) && line) {
+				conf_diag_add(diag, "%s:%u: [vif.%d] model is only for "
+					      "type = hvm", path, line, i);
+				rc = -EINVAL;
+			}
+		}
 	}
 	if (vm->conf.name)
 		snprintf(vm->name, sizeof(vm->name), "%s", vm->conf.name);

@@ -529,7 +529,10 @@ static int import_vif(struct import *im, int i, const char *spec,
 			}
 			continue;
 		}
-		k = conf_find(conf_vif_keys, conf_vif_nkeys, key);
+		/* The VM file's model is an HVM guest's emulated NIC, and the
+		 * import makes PV guests only. */
+		k = strcmp(key, "model") ? conf_find(conf_vif_keys, conf_vif_nkeys, key)
+					 : NULL;
 		if (!k) {
 			rc = err_set(err, EINVAL, "%s: '%s' is not supported (mac, bridge, "
 				     "script, type=vif)", where, key);

@@ -53,7 +53,19 @@ static void check_vm(const struct vm *vm, const struct conf_diag *diag,
 	fuzz_check(vm->error == NULL, "no error on a valid VM");
 	fuzz_check(vm->conf.name && conf_valid_name(vm->conf.name) &&
 		   !strcmp(vm->name, vm->conf.name), "a valid VM's name");
-	fuzz_check(vm->conf.kernel && vm->conf.kernel[0] == '/', "kernel path");
+	/* No kernel only for an HVM VM with a disk (its BIOS boots it). */
+	fuzz_check(vm->conf.kernel && (vm->conf.kernel[0] == '/' ||
+		   (!vm->conf.kernel[0] && vm->conf.type == VM_TYPE_HVM &&
+		    vm->vbd_mask)), "kernel path");
+	fuzz_check(!strcmp(vm->conf.serial, "none") || !strcmp(vm->conf.serial, "pty") ||
+		   (!strncmp(vm->conf.serial, "file:/", 6) &&
+		    !strchr(vm->conf.serial, ',')), "serial is none, pty or file:/PATH");
+	fuzz_check(vm->conf.boot[0] && strspn(vm->conf.boot, "cdna") ==
+		   strlen(vm->conf.boot), "boot order");
+	fuzz_check(vm->conf.type == VM_TYPE_HVM ||
+		   (vm->conf.vga == VGA_NONE && !vm->conf.viridian &&
+		    !strcmp(vm->conf.serial, "none") && !strcmp(vm->conf.boot, "cda")),
+		   "the emulated machine's keys only in an HVM VM");
 	fuzz_check(!vm->conf.maxmem || vm->conf.maxmem >= vm->conf.memory,
 		   "maxmem at least memory");
 	for (int i = 0; i < VM_MAX_DEVS; i++) {

@@ -1,5 +1,6 @@
 /* The config engine: agent settings, VM files, file:line diagnostics. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -82,6 +83,80 @@ int main(void)
 	p = put("hvm.ini", GOOD_VM "type = hvm\n");
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && vm->valid && vm->conf.type == VM_TYPE_HVM, "type = hvm");
+	ok(vm->conf.vga == VGA_NONE && !strcmp(vm->conf.serial, "none") &&
+	   vm->conf.viridian == 0 && !strcmp(vm->conf.boot, "cda"),
+	   "HVM keys default: vga none, serial none, viridian no, boot cda");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	put("vif-bridge", "#!/bin/sh\n");
+	{
+		char sp[300];
+
+		snprintf(sp, sizeof(sp), "%s/vif-bridge", dir);
+		chmod(sp, 0755);
+	}
+	p = put("hvm2.ini", GOOD_VM "type = hvm\nvga = cirrus\nserial = file:/var/log/s.log\n"
+			    "viridian = yes\nboot = dc\n[vif.0]\nmodel = e1000\n[vif.1]\n");
+	vm = vm_load_file(p, dir, &d);
+	ok(vm && vm->valid && d.n == 0, "HVM keys set");
+	ok(vm->conf.vga == VGA_CIRRUS && vm->conf.viridian == 1 &&
+	   !strcmp(vm->conf.serial, "file:/var/log/s.log") &&
+	   !strcmp(vm->conf.boot, "dc"), "vga, serial, viridian, boot read");
+	ok(!strcmp(conf_nic_models[vm->vif[0].model], "e1000") &&
+	   !strcmp(conf_nic_models[vm->vif[1].model], "rtl8139"),
+	   "vif model set, and rtl8139 by default (as xl)");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	p = put("hvm3.ini", GOOD_VM "type = hvm\nvga = vesa\nserial = /dev/ttyS0\n"
+			    "viridian = maybe\nboot = cc\n[vif.0]\nmodel = virtio\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && !vm->valid, "bad HVM keys refused");
+	ok(has(&d, "hvm3.ini:7: vga: 'vesa' is not one of"), "vga = vesa refused with its line");
+	ok(has(&d, "hvm3.ini:8: serial: '/dev/ttyS0' is not none, pty or file:PATH"),
+	   "serial = a host device refused with its line");
+	ok(has(&d, "hvm3.ini:9: viridian: 'maybe' is not one of"), "viridian = maybe refused");
+	ok(has(&d, "hvm3.ini:10: boot: 'cc' is not a boot order"), "boot = cc refused");
+	ok(has(&d, "hvm3.ini:12: model: 'virtio' is not one of"), "vif model virtio refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	p = put("hvm4.ini", GOOD_VM "serial = file:relative\nboot = \n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && !vm->valid && has(&d, "hvm4.ini:6: serial: 'file:relative'") &&
+	   has(&d, "hvm4.ini:7: boot: empty"), "relative serial file and empty boot refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	{
+		char text[600];
+
+		snprintf(text, sizeof(text), "[vm]\nname = d\n"
+			 "uuid = 6B1F3C52-8d0e-4a7b-9e21-3f5c7a9d0b15\ntype = hvm\n"
+			 "[vbd.0]\ntarget = %s/vif-bridge\nvdev = xvda\nscript = vif-bridge\n", dir);
+		p = put("hvmdisk.ini", text);
+	}
+	vm = vm_load_file(p, dir, &d);
+	ok(vm && vm->valid && !*vm->conf.kernel,
+	   "an HVM VM with a disk needs no kernel (it boots from the disk)");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+	p = put("hvmnodisk.ini", "[vm]\nname = d\nuuid = 6B1F3C52-8d0e-4a7b-9e21-3f5c7a9d0b15\n"
+				 "type = hvm\n");
+	vm = vm_load_file(p, dir, &d);
+	ok(vm && !vm->valid && has(&d, "hvmnodisk.ini: missing key 'kernel' (an HVM guest "
+				   "without one boots from a disk, and it has no [vbd.N])"),
+	   "an HVM VM with neither a kernel nor a disk refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
+	p = put("pvvga.ini", GOOD_VM "vga = std\nviridian = no\n[vif.0]\nmodel = e1000\n");
+	vm = vm_load_file(p, dir, &d);
+	ok(vm && !vm->valid && has(&d, "pvvga.ini: vga is only for type = hvm") &&
+	   has(&d, "pvvga.ini: viridian is only for type = hvm") &&
+	   has(&d, "pvvga.ini:9: [vif.0] model is only for type = hvm"),
+	   "HVM keys in a PV VM refused, each named");
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
