@@ -17,7 +17,7 @@ struct task;
 struct dev;
 struct dm;
 
-#define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7] */
+#define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7], [pci.0] .. [pci.7] */
 
 struct vm {
 	struct vm *next;
@@ -28,7 +28,9 @@ struct vm {
 	struct vm_conf conf;
 	struct vif_conf vif[VM_MAX_DEVS];
 	struct vbd_conf vbd[VM_MAX_DEVS];
+	struct pci_conf pci[VM_MAX_DEVS];
 	unsigned vif_mask, vbd_mask;	/* bit N: section [vif.N] / [vbd.N] */
+	unsigned pci_mask;		/* bit N: section [pci.N] */
 
 	enum vm_state state;
 	int domid;		/* -1: no domain */
@@ -81,6 +83,11 @@ void vm_vif_mac(const struct vm *vm, int i, char out[18]);
  * name changed (old_name then holds the one it had). */
 bool vm_take_next_def(struct vm *vm, char old_name[65]);
 void vm_list_dispose(struct vm_list *list);
+/* PCI devices named by more than one valid VM file: legal (only one of the
+ * VMs can run with it at a time; the start that finds it held says so),
+ * but worth a warning.  One "file: [pci.N] bdf also in file [pci.M]" line
+ * per pair in warn; returns the count. */
+unsigned vm_pci_shared(const struct vm_list *list, struct conf_diag *warn);
 
 enum vm_match { VM_BY_NAME, VM_BY_DOMID, VM_BY_UUID };
 /* Look key up as a name, then a domid of a VM with a domain, then a UUID.
