@@ -718,6 +718,8 @@ void agent_reload(struct agent *a)
 		nv->watching = old->watching;
 		nv->devs = old->devs;
 		nv->ndevs = old->ndevs;
+		nv->pci_set = old->pci_set;
+		old->pci_set = NULL;
 		nv->start_time = old->start_time;
 		nv->figures = old->figures;
 		nv->nrestarts = old->nrestarts;

@@ -16,6 +16,7 @@ extern const char *const vm_state_names[];
 struct task;
 struct dev;
 struct dm;
+struct pci_set;
 
 #define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7], [pci.0] .. [pci.7] */
 
@@ -43,6 +44,7 @@ struct vm {
 	struct dev *devs;	/* the running domain's devices */
 	unsigned ndevs;
 	struct dm *dm;		/* its device model (HVM), when the agent runs one */
+	struct pci_set *pci_set;	/* the running domain's PCI devices (pci.c) */
 	/* What the agent asked of the domain: a stop ends as halted, a reboot
 	 * restarts, whatever reason the domain gives when it shuts down. */
 	enum { VM_INTENT_NONE, VM_INTENT_STOP, VM_INTENT_REBOOT } intent;

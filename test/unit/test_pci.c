@@ -63,7 +63,9 @@ int main(void)
 	vm_free(vm);
 
 	vm = load(VM "type = hvm\n[pci.0]\nbdf = 00:01.0\n", &d);
-	ok(vm && vm->valid, "HVM VM with a pci section is valid");
+	ok(vm && !vm->valid, "HVM VM with a pci section is invalid (not yet)");
+	ok(has(&d, "w.ini:6: [pci.0] PCI passthrough to HVM guests is not supported yet"),
+	   "and says so");
 	vm_free(vm);
 
 	vm = load(VM "type = pvh\n[pci.0]\nbdf = 00:01.0\n", &d);	/* [pci.0]: line 6 */
