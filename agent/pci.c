@@ -187,17 +187,50 @@ bool pci_set_has(const struct pci_set *set, const char *bdf)
 	return false;
 }
 
-struct pci_set *pci_recover(const struct vm *vm, unsigned domid)
+/* The BDFs backend/pci/D/0 names (dom0's nodes, but a crash may have cut
+ * them: each is checked), at most max. */
+static unsigned backend_bdfs(struct store *s, unsigned domid, char bdfs[][13],
+			     unsigned max)
 {
-	struct pci_set *set = plan(vm, domid);
+	char p[160], v[32];
+	unsigned n, k = 0;
 
+	snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/num_devs", domid);
+	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
+	n = (unsigned)atoi(v);
+	for (unsigned i = 0; i < n && i < max; i++) {
+		snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/dev-%u", domid, i);
+		store_read_str(s, STORE_NOTX, p, v, sizeof(v));
+		if (conf_parse_bdf(v, bdfs[k]) == 0)
+			k++;
+	}
+	return k;
+}
+
+struct pci_set *pci_recover(struct store *s, const struct vm *vm, unsigned domid)
+{
+	char bdfs[VM_MAX_DEVS][13];
+	unsigned n = backend_bdfs(s, domid, bdfs, VM_MAX_DEVS);
+	struct pci_set *set;
+
+	if (!n || !(set = calloc(1, sizeof(*set))))
+		return NULL;
+	set->domid = domid;
+	snprintf(set->name, sizeof(set->name), "%s", vm->name);
+	set_paths(set);
+	set->written = true;
 	/* As attached: the teardown deassigns and revokes what it can (the
 	 * pirq is the irq: a PV guest gets the same number). */
-	for (unsigned i = 0; set && i < set->n; i++) {
-		struct pci_dev *d = &set->dev[i];
+	for (unsigned i = 0; i < n; i++) {
+		struct pci_dev *d = &set->dev[set->n++];
+		unsigned dom, bus, dv, fn;
 		struct agent_err err;
 
-		set->written = true;
+		snprintf(d->bdf, sizeof(d->bdf), "%s", bdfs[i]);
+		sscanf(d->bdf, "%4x:%2x:%2x.%1x", &dom, &bus, &dv, &fn);
+		d->sbdf = dom << 16 | bus << 8 | dv << 3 | fn;
+		d->index = (int)i;
+		d->pirq = -1;
 		d->assigned = true;
 		if (read_resources(d, &err) == 0) {
 			d->bars_granted = d->nbars;
@@ -457,24 +490,15 @@ void pci_detach(struct hv *hv, struct store *s, struct pci_set *set)
 
 void pci_reconcile(struct store *s, unsigned domid)
 {
-	char p[160], v[32], bdf[13];
-	unsigned n;
+	char bdfs[VM_MAX_DEVS][13];
+	unsigned n = backend_bdfs(s, domid, bdfs, VM_MAX_DEVS);
 
-	snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/num_devs", domid);
-	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
-	n = (unsigned)atoi(v);
-	/* The backend is dom0's (the guest may only read it), but a crash
-	 * may have cut it: every dev-N is checked as a BDF. */
-	for (unsigned i = 0; i < n && i < VM_MAX_DEVS; i++) {
-		snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/dev-%u", domid, i);
-		store_read_str(s, STORE_NOTX, p, v, sizeof(v));
-		if (conf_parse_bdf(v, bdf) < 0)
-			continue;
-		log_warn("reconcile: domain %u is gone; %s goes back to pciback", domid, bdf);
-		/* The domain's end released it in Xen; pciback releases it
-		 * when the backend goes. */
-		remove_nodes(s, domid);
-		reset(bdf);
-	}
+	/* The domain's end released the devices in Xen; pciback releases
+	 * them when the backend goes: nodes first, then the resets. */
 	remove_nodes(s, domid);
+	for (unsigned i = 0; i < n; i++) {
+		log_warn("reconcile: domain %u is gone; %s goes back to pciback", domid,
+			 bdfs[i]);
+		reset(bdfs[i]);
+	}
 }

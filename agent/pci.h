@@ -92,9 +92,10 @@ int pci_ready(struct store *s, const struct pci_set *set, struct agent_err *err)
  * deassigned, permissions revoked, reset, left with pciback.  Logs what
  * fails; frees set. */
 void pci_detach(struct hv *hv, struct store *s, struct pci_set *set);
-/* A running domain adopted from an earlier run: the set as attached (so
- * that its stop detaches it).  NULL when the VM has no PCI devices. */
-struct pci_set *pci_recover(const struct vm *vm, unsigned domid);
+/* A running domain adopted from an earlier run: the set as attached, read
+ * back from its backend's dev-N (the record: the VM file may have changed
+ * since), so that its stop detaches it.  NULL when it has none. */
+struct pci_set *pci_recover(struct store *s, const struct vm *vm, unsigned domid);
 /* Domain domid is gone (Xen released its devices): remove its pci
  * backend and frontend and reset the devices the backend names. */
 void pci_reconcile(struct store *s, unsigned domid);

@@ -38,7 +38,7 @@ void refresh_recover_devices(struct core *co, struct vm *vm, unsigned domid)
 	struct agent_err err;
 
 	if (!vm->pci_set)
-		vm->pci_set = pci_recover(vm, domid);
+		vm->pci_set = pci_recover(co->store, vm, domid);
 	if (vm->devs)
 		return;
 	if (dev_plan(vm, domid, co->conf->script_dir, &vm->devs, &vm->ndevs,

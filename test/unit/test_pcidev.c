@@ -211,8 +211,21 @@ int main(void)
 	   "Closing: failed with pciback's error: %s", err.msg);
 	pci_detach(hv, s, set);
 	ok(fake_hv_pci_live() == 0, "detach: deassigned and revoked");
+	fake_hv_pci(true, UINT32_MAX, UINT32_MAX);
 	ok(!fake_store_exists("/local/domain/0/backend/pci/5") &&
 	   !fake_store_exists("/local/domain/0/error/backend/pci/5"), "detach: nodes gone");
+
+	/* An adopted domain: the set read back from its backend. */
+	fake_store_write(BE "num_devs", "2");
+	fake_store_write(BE "dev-0", "0000:00:01.0");
+	fake_store_write(BE "dev-1", "junk");
+	set = pci_recover(s, vm, 5);
+	ok(set && set->n == 1 && !strcmp(set->dev[0].bdf, "0000:00:01.0") &&
+	   set->dev[0].sbdf == 1 << 3 && set->dev[0].assigned && set->dev[0].irq == 21,
+	   "recovered from the backend's record (junk skipped)");
+	pci_detach(hv, s, set);
+	ok(!fake_store_exists("/local/domain/0/backend/pci/5"), "its detach removed the nodes");
+	ok(pci_recover(s, vm, 6) == NULL, "no backend: nothing to recover");
 
 	/* A gone domain's backend; a cut record is skipped. */
 	fake_store_write(BE "num_devs", "2");
