@@ -556,6 +556,10 @@ static int agent_load_vms(struct agent *a, struct vm_list *list)
 	for (unsigned i = 0; i < diag.n; i++)
 		log_error("%s", diag.lines[i]);
 	conf_diag_dispose(&diag);
+	vm_pci_shared(list, &diag);
+	for (unsigned i = 0; i < diag.n; i++)
+		log_warn("%s", diag.lines[i]);
+	conf_diag_dispose(&diag);
 	return rc;
 }
 
