@@ -556,6 +556,10 @@ static int agent_load_vms(struct agent *a, struct vm_list *list)
 	for (unsigned i = 0; i < diag.n; i++)
 		log_error("%s", diag.lines[i]);
 	conf_diag_dispose(&diag);
+	vm_pci_shared(list, &diag);
+	for (unsigned i = 0; i < diag.n; i++)
+		log_warn("%s", diag.lines[i]);
+	conf_diag_dispose(&diag);
 	return rc;
 }
 
@@ -718,6 +722,8 @@ void agent_reload(struct agent *a)
 		nv->watching = old->watching;
 		nv->devs = old->devs;
 		nv->ndevs = old->ndevs;
+		nv->pci_set = old->pci_set;
+		old->pci_set = NULL;
 		nv->start_time = old->start_time;
 		nv->figures = old->figures;
 		nv->nrestarts = old->nrestarts;

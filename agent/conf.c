@@ -16,6 +16,7 @@ const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 const char *const conf_vbd_modes[] = { "r", "w", NULL };
 const char *const conf_vga_kinds[] = { "none", "std", "cirrus", NULL };
 const char *const conf_nic_models[] = { "rtl8139", "e1000", NULL };
+const char *const conf_rdm_policies[] = { "strict", "relaxed", NULL };
 
 #define X_STR(k, d, len, doc) { #k, CK_STR, offsetof(S, k), d, 0, len, NULL, doc },
 #define X_PATH(k, d, doc) { #k, CK_PATH, offsetof(S, k), d, 0, 0, NULL, doc },
@@ -28,6 +29,7 @@ const char *const conf_nic_models[] = { "rtl8139", "e1000", NULL };
 #define X_IFNAME(k, d, doc) { #k, CK_IFNAME, offsetof(S, k), d, 0, 0, NULL, doc },
 #define X_SCRIPT(k, d, doc) { #k, CK_SCRIPT, offsetof(S, k), d, 0, 0, NULL, doc },
 #define X_VDEV(k, d, doc) { #k, CK_VDEV, offsetof(S, k), d, 0, 0, NULL, doc },
+#define X_BDF(k, d, doc) { #k, CK_BDF, offsetof(S, k), d, 0, 0, NULL, doc },
 #define S struct agent_conf
 const struct conf_key conf_agent_keys[] = {
 #include "conf_agent.def"
@@ -48,6 +50,12 @@ const struct conf_key conf_vbd_keys[] = {
 #include "conf_vbd.def"
 };
 #undef S
+#define S struct pci_conf
+const struct conf_key conf_pci_keys[] = {
+#include "conf_pci.def"
+};
+#undef S
+const size_t conf_pci_nkeys = sizeof(conf_pci_keys) / sizeof(conf_pci_keys[0]);
 const size_t conf_vif_nkeys = sizeof(conf_vif_keys) / sizeof(conf_vif_keys[0]);
 const size_t conf_vbd_nkeys = sizeof(conf_vbd_keys) / sizeof(conf_vbd_keys[0]);
 const size_t conf_agent_nkeys = sizeof(conf_agent_keys) / sizeof(conf_agent_keys[0]);
@@ -143,6 +151,42 @@ int conf_vdev_devid(const char *v)
 	if (strlen(v) != 4 || strncmp(v, "xvd", 3) || v[3] < 'a' || v[3] > 'p')
 		return -1;
 	return 202 << 8 | (v[3] - 'a') << 4;
+}
+
+/* n hex digits at s (exactly n), into *v. */
+static int hex_field(const char *s, int n, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		int h = hexval((unsigned char)s[i]);
+
+		if (h < 0)
+			return -EINVAL;
+		*v = *v << 4 | (unsigned)h;
+	}
+	return 0;
+}
+
+int conf_parse_bdf(const char *s, char out[13])
+{
+	unsigned dom = 0, bus, dev, fn;
+	size_t len = strlen(s);
+
+	/* xl's forms: DDDD:BB:DD.F, or BB:DD.F in domain 0 (no vslot or
+	 * options here: those are keys of the section). */
+	if (len == 12) {
+		if (s[4] != ':' || hex_field(s, 4, &dom) < 0)
+			return -EINVAL;
+		s += 5;
+	} else if (len != 7) {
+		return -EINVAL;
+	}
+	if (s[2] != ':' || s[5] != '.' || hex_field(s, 2, &bus) < 0 ||
+	    hex_field(s + 3, 2, &dev) < 0 || hex_field(s + 6, 1, &fn) < 0 ||
+	    dev > 0x1f || fn > 7)
+		return -EINVAL;
+	snprintf(out, 13, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+	return 0;
 }
 
 int conf_parse_mac(const char *s, unsigned char out[6])
@@ -269,6 +313,21 @@ int conf_set(const struct conf_key *k, void *base, const char *value,
 			return err_set(err, EINVAL, "%s: '%s' is not xvda .. xvdp",
 				       k->name, value);
 		break;
+	case CK_BDF: {
+		char bdf[13];
+
+		if (conf_parse_bdf(value, bdf) < 0)
+			return err_set(err, EINVAL,
+				       "%s: '%s' is not a PCI address (DDDD:BB:DD.F or BB:DD.F)",
+				       k->name, value);
+		value = bdf;	/* kept canonical: compared and written as is */
+		copy = strdup(value);
+		if (!copy)
+			return err_set(err, ENOMEM, "out of memory");
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
 	}
 	copy = strdup(value);
 	if (!copy)
@@ -339,6 +398,7 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 		case CK_IFNAME:
 		case CK_SCRIPT:
 		case CK_VDEV:
+		case CK_BDF:
 			fprintf(f, "%s\n", *(char *const *)field ? *(char *const *)field : "");
 			break;
 		case CK_UINT:

@@ -21,7 +21,7 @@
 #endif
 
 enum conf_kind { CK_STR, CK_PATH, CK_NAME, CK_UINT, CK_INT, CK_ENUM, CK_UUID,
-		 CK_MAC, CK_IFNAME, CK_SCRIPT, CK_VDEV };
+		 CK_MAC, CK_IFNAME, CK_SCRIPT, CK_VDEV, CK_BDF };
 
 struct conf_key {
 	const char *name;
@@ -44,6 +44,7 @@ extern const char *const conf_vbd_modes[];
 extern const char *const conf_vga_kinds[];	/* HVM: the emulated graphics card */
 enum vga_kind { VGA_NONE, VGA_STD, VGA_CIRRUS };
 extern const char *const conf_nic_models[];	/* HVM: the emulated NIC */
+extern const char *const conf_rdm_policies[];	/* "strict", "relaxed" */
 enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 
 #define X_STR(k, d, len, doc) char *k;
@@ -57,6 +58,7 @@ enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 #define X_IFNAME(k, d, doc) char *k;
 #define X_SCRIPT(k, d, doc) char *k;
 #define X_VDEV(k, d, doc) char *k;
+#define X_BDF(k, d, doc) char *k;
 struct agent_conf {
 #include "conf_agent.def"
 };
@@ -68,6 +70,9 @@ struct vif_conf {
 };
 struct vbd_conf {
 #include "conf_vbd.def"
+};
+struct pci_conf {
+#include "conf_pci.def"
 };
 #include "conf_xundef.h"
 #define X_STR(...) +1
@@ -81,6 +86,7 @@ struct vbd_conf {
 #define X_IFNAME(...) +1
 #define X_SCRIPT(...) +1
 #define X_VDEV(...) +1
+#define X_BDF(...) +1
 enum { CONF_AGENT_NKEYS = 0
 #include "conf_agent.def"
 };
@@ -93,6 +99,9 @@ enum { CONF_VIF_NKEYS = 0
 enum { CONF_VBD_NKEYS = 0
 #include "conf_vbd.def"
 };
+enum { CONF_PCI_NKEYS = 0
+#include "conf_pci.def"
+};
 #include "conf_xundef.h"
 
 extern const struct conf_key conf_agent_keys[];
@@ -103,6 +112,8 @@ extern const struct conf_key conf_vif_keys[];
 extern const size_t conf_vif_nkeys;
 extern const struct conf_key conf_vbd_keys[];
 extern const size_t conf_vbd_nkeys;
+extern const struct conf_key conf_pci_keys[];
+extern const size_t conf_pci_nkeys;
 
 /* Diagnostics collected while parsing: "file:line: message" lines. */
 struct conf_diag {
@@ -144,6 +155,10 @@ void conf_dump(FILE *f, const struct conf_key *keys, size_t n,
 bool conf_valid_name(const char *s);
 /* xvda .. xvdp: the Linux PV disk number (202 << 8 | index << 4), or -1. */
 int conf_vdev_devid(const char *vdev);
+/* A PCI address "DDDD:BB:DD.F" or "BB:DD.F" (hex; device 0-1f, function
+ * 0-7), as xl takes it: the canonical lower-case "dddd:bb:dd.f" in out, or
+ * -EINVAL. */
+int conf_parse_bdf(const char *s, char out[13]);
 int conf_parse_mac(const char *s, unsigned char out[6]);
 int conf_parse_uuid(const char *s, unsigned char out[16]);
 void conf_format_uuid(const unsigned char uuid[16], char out[37]);

@@ -10,3 +10,4 @@
 #undef X_IFNAME
 #undef X_SCRIPT
 #undef X_VDEV
+#undef X_BDF

@@ -363,6 +363,13 @@ static int hv_create_kind(struct hv *hv, const struct hv_kind *k,
 
 	memcpy(cfg.handle, a->uuid, 16);
 	cfg.flags = k->cdf_flags;
+	if (a->passthrough) {
+		struct agent_err ignore;
+		bool iommu;
+
+		if (hv_iommu(hv, &iommu, &ignore) == 0 && iommu)
+			cfg.flags |= XEN_DOMCTL_CDF_iommu;
+	}
 	cfg.arch.emulation_flags = k->emu_flags;
 	if (xc_domain_create(hv->xch, &domid, &cfg) < 0)
 		return hv_fail(hv->xch, err, errno, "create domain");
@@ -410,6 +417,85 @@ int hv_evtchn_alloc(struct hv *hv, unsigned domid, unsigned *port_r,
 		return hv_fail(hv->xch, err, errno, "allocate event channel");
 	*port_r = (unsigned)port;
 	return 0;
+}
+
+/* ---- PCI passthrough -------------------------------------------------------- */
+
+int hv_iommu(struct hv *hv, bool *on_r, struct agent_err *err)
+{
+	xc_physinfo_t pi = { 0 };
+
+	if (xc_physinfo(hv->xch, &pi) < 0)
+		return hv_fail(hv->xch, err, errno, "physinfo");
+	*on_r = !!(pi.capabilities & XEN_SYSCTL_PHYSCAP_directio);
+	return 0;
+}
+
+int hv_pci_test_assign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		       struct agent_err *err)
+{
+	if (xc_test_assign_device(hv->xch, domid, sbdf) < 0)
+		return err_sys(err, errno ? errno : EBUSY, "Xen cannot assign it");
+	return 0;
+}
+
+int hv_pci_assign(struct hv *hv, unsigned domid, uint32_t sbdf, bool relaxed,
+		  struct agent_err *err)
+{
+	if (xc_assign_device(hv->xch, domid, sbdf,
+			     relaxed ? XEN_DOMCTL_DEV_RDM_RELAXED : 0) < 0)
+		return hv_fail(hv->xch, err, errno, "assign device");
+	return 0;
+}
+
+int hv_pci_deassign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		    struct agent_err *err)
+{
+	if (xc_deassign_device(hv->xch, domid, sbdf) < 0 && errno != ESRCH)
+		return hv_fail(hv->xch, err, errno, "deassign device");
+	return 0;
+}
+
+int hv_iomem_permit(struct hv *hv, unsigned domid, uint64_t first_mfn,
+		    uint64_t nr, bool allow, struct agent_err *err)
+{
+	if (xc_domain_iomem_permission(hv->xch, domid, (unsigned long)first_mfn,
+				       (unsigned long)nr, allow) < 0)
+		return hv_fail(hv->xch, err, errno, "I/O memory permission");
+	return 0;
+}
+
+int hv_ioport_permit(struct hv *hv, unsigned domid, unsigned first,
+		     unsigned nr, bool allow, struct agent_err *err)
+{
+	if (xc_domain_ioport_permission(hv->xch, domid, first, nr, allow) < 0)
+		return hv_fail(hv->xch, err, errno, "I/O port permission");
+	return 0;
+}
+
+int hv_irq_grant(struct hv *hv, unsigned domid, unsigned irq, int *pirq_r,
+		 struct agent_err *err)
+{
+	int pirq = (int)irq;
+
+	/* libxl: map the GSI as a pirq of the guest (PV: same number asked
+	 * for), then allow that pirq. */
+	if (xc_physdev_map_pirq(hv->xch, domid, (int)irq, &pirq) < 0)
+		return hv_fail(hv->xch, err, errno, "map interrupt");
+	if (xc_domain_irq_permission(hv->xch, domid, (uint32_t)pirq, true) < 0) {
+		int e = errno;
+
+		xc_physdev_unmap_pirq(hv->xch, domid, pirq);
+		return hv_fail(hv->xch, err, e, "interrupt permission");
+	}
+	*pirq_r = pirq;
+	return 0;
+}
+
+void hv_irq_revoke(struct hv *hv, unsigned domid, int pirq)
+{
+	xc_domain_irq_permission(hv->xch, domid, (uint32_t)pirq, false);
+	xc_physdev_unmap_pirq(hv->xch, domid, pirq);
 }
 
 int hv_unpause(struct hv *hv, unsigned domid, struct agent_err *err)

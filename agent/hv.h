@@ -31,6 +31,11 @@ struct hv_create_args {
 	int tsc_mode;		/* 0 default, 1 always emulate, 2 native */
 	long rtc_offset;	/* seconds */
 	bool viridian;		/* HVM: Hyper-V enlightenments (HVM_PARAM_VIRIDIAN) */
+	/* The VM has PCI devices: the domain gets an IOMMU context
+	 * (XEN_DOMCTL_CDF_iommu, as libxl sets for pci=), without which Xen
+	 * refuses every device call with EOPNOTSUPP.  Left out when Xen has
+	 * no IOMMU: the start's pci stage then refuses in plain words. */
+	bool passthrough;
 };
 
 struct hv_build_args {
@@ -84,6 +89,32 @@ int hv_shutdown(struct hv *hv, unsigned domid, enum hv_shutdown reason,
 		struct agent_err *err);
 /* Destroying a domain that is already gone is not an error. */
 int hv_destroy(struct hv *hv, unsigned domid, struct agent_err *err);
+
+/* ---- PCI passthrough (pci.c drives these; libxl_pci.c's order) ----------
+ * A device is named by its machine SBDF: segment << 16 | bus << 8 |
+ * device << 3 | function. */
+/* Does Xen run with an IOMMU (XEN_SYSCTL_PHYSCAP_directio)? */
+int hv_iommu(struct hv *hv, bool *on_r, struct agent_err *err);
+/* 0 when Xen could assign the device to domid now; -EBUSY/-EINVAL/-ENODEV
+ * (as Xen says) when another domain holds it or Xen does not know it. */
+int hv_pci_test_assign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		       struct agent_err *err);
+/* Put the device in domid's IOMMU context (relaxed: RDM policy relaxed). */
+int hv_pci_assign(struct hv *hv, unsigned domid, uint32_t sbdf, bool relaxed,
+		  struct agent_err *err);
+/* Back to dom0 (or Xen's quarantine); a gone domain is not an error. */
+int hv_pci_deassign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		    struct agent_err *err);
+/* Grant (allow) or revoke machine frames, I/O ports, an interrupt. */
+int hv_iomem_permit(struct hv *hv, unsigned domid, uint64_t first_mfn,
+		    uint64_t nr, bool allow, struct agent_err *err);
+int hv_ioport_permit(struct hv *hv, unsigned domid, unsigned first,
+		     unsigned nr, bool allow, struct agent_err *err);
+/* Map the device's GSI irq as a pirq of domid (PV: the same number) and
+ * allow it; hv_irq_revoke undoes both. */
+int hv_irq_grant(struct hv *hv, unsigned domid, unsigned irq, int *pirq_r,
+		 struct agent_err *err);
+void hv_irq_revoke(struct hv *hv, unsigned domid, int pirq);
 
 /* Load the kernel and ramdisk into a created domain and set it up to boot.
  * Slow (seconds under emulation: it decompresses the kernel), so the agent

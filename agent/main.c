@@ -137,6 +137,14 @@ static int check_config(const char *path)
 	for (unsigned i = 0; i < diag.n; i++)
 		fprintf(stderr, "%s\n", diag.lines[i]);
 	if (!bad) {
+		struct conf_diag warn = { 0 };
+
+		vm_pci_shared(&vms, &warn);
+		for (unsigned i = 0; i < warn.n; i++)
+			fprintf(stderr, "warning: %s\n", warn.lines[i]);
+		conf_diag_dispose(&warn);
+	}
+	if (!bad) {
 		printf("# %s\n[agent]\n", path);
 		conf_dump(stdout, conf_agent_keys, conf_agent_nkeys, &c);
 		for (struct vm *vm = vms.head; vm; vm = vm->next) {
@@ -150,6 +158,10 @@ static int check_config(const char *path)
 				if (vm->vbd_mask & 1u << i) {
 					printf("[vbd.%d]\n", i);
 					conf_dump(stdout, conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i]);
+				}
+				if (vm->pci_mask & 1u << i) {
+					printf("[pci.%d]\n", i);
+					conf_dump(stdout, conf_pci_keys, conf_pci_nkeys, &vm->pci[i]);
 				}
 			}
 		}

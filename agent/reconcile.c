@@ -9,6 +9,8 @@
  * gone), everything that hangs off the domid goes, in the order of a normal
  * teardown:
  *
+ *   /local/domain/0/backend/pci/D: removed, and each device its dev-N
+ *       names is reset (Xen released it with the domain; pciback keeps it)
  *   /local/domain/0/backend/{vif,vbd}/D/<devid>   nodes removed, then the
  *       device's remove/offline script runs, in the background, as in any
  *       teardown (`block remove` frees the loop device named by the
@@ -29,6 +31,7 @@
 #include "dev.h"
 #include "domtree.h"
 #include "log.h"
+#include "pci.h"
 #include "reconcile.h"
 
 /* A decimal number below limit, or -1. */
@@ -283,6 +286,9 @@ static void reconcile_domain(struct store *s, const char *script_dir,
 			 k ? "vbd" : "vif", domid);
 		store_rm(s, STORE_NOTX, p, &err);
 	}
+	/* PCI devices: Xen released them with the domain; the backend goes
+	 * and each device the backend names is reset (pci.c). */
+	pci_reconcile(s, domid);
 	if (domtree_remove(s, (int)domid, uuid, &err) < 0)
 		log_error("reconcile: %s", err.msg);
 }

@@ -11,6 +11,7 @@
 #include "guest.h"
 #include "log.h"
 #include "loop.h"
+#include "pci.h"
 #include "refresh.h"
 #include "request.h"
 #include "task.h"
@@ -36,6 +37,8 @@ void refresh_recover_devices(struct core *co, struct vm *vm, unsigned domid)
 {
 	struct agent_err err;
 
+	if (!vm->pci_set)
+		vm->pci_set = pci_recover(co->store, vm, domid);
 	if (vm->devs)
 		return;
 	if (dev_plan(vm, domid, co->conf->script_dir, &vm->devs, &vm->ndevs,
@@ -78,6 +81,10 @@ void refresh_end_domain(struct core *co, struct vm *vm, const char *reason,
 		 guest_type(vm->conf.type)->device_model)
 		dm_kill_orphan(co->store, (unsigned)vm->domid);
 	vm->dm = NULL;
+	/* PCI devices while the domain still exists: Xen deassigns only
+	 * from a live domain (a gone one released them itself). */
+	pci_detach(co->hv, co->store, vm->pci_set);
+	vm->pci_set = NULL;
 	if (destroy && vm->domid >= 0 &&
 	    hv_destroy(co->hv, (unsigned)vm->domid, &err) < 0)
 		log_error("%s: %s", vm->name, err.msg);

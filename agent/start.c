@@ -28,6 +28,12 @@
  * and waits, without blocking, for it to report running.  A running VM
  * keeps it (vm->dm) until its domain ends (refresh_end_domain).
  *
+ * PCI devices ([pci.N], pci.c) are a stage of their own, "pci", run only
+ * for a VM that has some: the checks, the pciback backend, the grants and
+ * the IOMMU assignment, then a wait (watch) until pciback has exported the
+ * devices (backend state Initialised, 3; Connected, 4, needs the guest's
+ * pcifront and so the unpause).  Its undo deassigns and releases them.
+ *
  * Only the driver (stage_fail) logs and publishes an error.
  */
 #include <errno.h>
@@ -47,6 +53,7 @@
 #include "hotplug.h"
 #include "kcache.h"
 #include "log.h"
+#include "pci.h"
 #include "start.h"
 
 #define STAGE_WAIT 1
@@ -87,6 +94,8 @@ struct start {
 	bool dev_watching;
 	char dev_token[96];
 	struct dm *dm;			/* the device model, when started */
+	struct pci_set *pci;		/* PCI devices, attached by stage pci */
+	bool pci_watching;
 	uint64_t stage_t0;
 	uint64_t stage_ms[10];
 	uint64_t build_ms;
@@ -110,6 +119,9 @@ static bool devices_needed(const struct start *st);
 static int dm_stage_run(struct core *co, struct start *st);
 static void dm_stage_undo(struct core *co, struct start *st);
 static bool dm_stage_needed(const struct start *st);
+static int pci_stage_run(struct core *co, struct start *st);
+static void pci_stage_undo(struct core *co, struct start *st);
+static bool pci_stage_needed(const struct start *st);
 
 static const struct stage stages[] = {
 	{ "construct", 0, 30, construct_run, construct_undo, NULL },
@@ -118,6 +130,7 @@ static const struct stage stages[] = {
 	{ "store-domain", 71, 80, store_domain_run, NULL, NULL },
 	{ "watches", 81, 90, watches_run, watches_undo, NULL },
 	{ "refresh", 91, 100, refresh_run, NULL, NULL },
+	{ "pci", 91, 100, pci_stage_run, pci_stage_undo, pci_stage_needed },
 	{ "device-model", 91, 100, dm_stage_run, dm_stage_undo, dm_stage_needed },
 	{ "devices", 91, 100, devices_run, devices_undo, devices_needed },
 };
@@ -142,6 +155,7 @@ static int construct_run(struct core *co, struct start *st)
 		.tsc_mode = c->tsc_mode,
 		.rtc_offset = (long)c->rtc_timeoffset,
 		.viridian = c->type == VM_TYPE_HVM && c->viridian,
+		.passthrough = st->vm->pci_mask != 0,
 	};
 	uint64_t free_kb;
 	unsigned domid;
@@ -518,6 +532,99 @@ static void dm_stage_undo(struct core *co, struct start *st)
 	st->dm = NULL;
 }
 
+/* ---- pci: passthrough devices (pci.c) ----------------------------------------- */
+
+static bool pci_stage_needed(const struct start *st)
+{
+	return st->vm->pci_mask != 0;
+}
+
+/* pci_attach's holder: a running VM, or another start in flight, that has
+ * the device. */
+static const char *pci_holder(void *arg, const char *bdf)
+{
+	struct start *st = arg;
+
+	for (struct vm *vm = st->co->vms.head; vm; vm = vm->next)
+		if (vm != st->vm && pci_set_has(vm->pci_set, bdf))
+			return vm->name;
+	for (struct task *t = st->co->tasks.head; t; t = t->next)
+		if (t->start && t->start != st && pci_set_has(t->start->pci, bdf))
+			return t->start->vm->name;
+	return NULL;
+}
+
+static void pci_publish(struct start *st, const char *what)
+{
+	for (unsigned i = 0; st->pci && i < st->pci->n; i++) {
+		char key[32];
+
+		/* [pci.N]'s N: a BDF's ':' and '.' are no node names. */
+		snprintf(key, sizeof(key), "devices/pci-%d", st->pci->dev[i].index);
+		task_put(st->t, key, "%s", what);
+	}
+}
+
+static void pci_check(struct core *co, struct start *st)
+{
+	int rc = pci_ready(co->store, st->pci, &st->err);
+
+	if (rc == 0)
+		return;
+	pci_publish(st, rc > 0 ? "connected" : "failed");
+	if (rc < 0) {
+		stage_fail(co, st);
+		return;
+	}
+	loop_timer_disarm(co->loop, &st->timer);
+	store_unwatch(co->store, st->pci->be, st->dev_token);
+	st->pci_watching = false;
+	stage_next(co, st);
+}
+
+static void pci_timeout(void *arg)
+{
+	struct start *st = arg;
+
+	pci_publish(st, "failed");
+	err_set(&st->err, ETIMEDOUT, "pci backend of %s did not export the devices "
+		"within %lld s (is xen-pciback loaded?)", st->vm->name,
+		st->co->conf->hotplug_timeout);
+	stage_fail(st->co, st);
+}
+
+static int pci_stage_run(struct core *co, struct start *st)
+{
+	int rc;
+
+	if ((rc = pci_plan(st->vm, (unsigned)st->domid, &st->pci, &st->err)) < 0)
+		return rc;
+	pci_publish(st, "attaching");
+	if ((rc = pci_attach(co->hv, co->store, st->pci, pci_holder, st, &st->err)) < 0) {
+		pci_publish(st, "failed");
+		return rc;
+	}
+	snprintf(st->dev_token, sizeof(st->dev_token), "dev/%s", st->t->id);
+	if ((rc = store_watch(co->store, st->pci->be, st->dev_token, &st->err)) < 0)
+		return rc;
+	st->pci_watching = true;
+	pci_publish(st, "waiting");
+	loop_timer_init(&st->timer, pci_timeout, st);
+	loop_timer_arm(co->loop, &st->timer,
+		       loop_now_ms() + (uint64_t)co->conf->hotplug_timeout * 1000);
+	return STAGE_WAIT;	/* the watch fires at once: pci_check */
+}
+
+static void pci_stage_undo(struct core *co, struct start *st)
+{
+	loop_timer_disarm(co->loop, &st->timer);
+	if (st->pci_watching)
+		store_unwatch(co->store, st->pci->be, st->dev_token);
+	st->pci_watching = false;
+	pci_detach(co->hv, co->store, st->pci);
+	st->pci = NULL;
+}
+
 /* ---- devices: xend's waitForDevices --------------------------------------- */
 
 static bool devices_needed(const struct start *st)
@@ -782,7 +889,9 @@ void start_dev_event(struct core *co, const char *task_id)
 {
 	struct task *t = task_find(&co->tasks, task_id);
 
-	if (t && t->start && t->start->dev_watching)
+	if (t && t->start && t->start->pci_watching)
+		pci_check(co, t->start);
+	else if (t && t->start && t->start->dev_watching)
 		devices_check(co, t->start);
 }
 
@@ -827,6 +936,8 @@ static void start_end(struct core *co, struct start *st, bool ok)
 		st->devs = NULL;
 		st->vm->dm = st->dm;
 		st->dm = NULL;
+		st->vm->pci_set = st->pci;
+		st->pci = NULL;
 	} else {
 		st->vm->state = VM_HALTED;
 		st->vm->domid = -1;

@@ -22,6 +22,9 @@ struct vm_parse {
 	bool vbd_seen[VM_MAX_DEVS][CONF_VBD_NKEYS];
 	unsigned vbd_line[VM_MAX_DEVS][CONF_VBD_NKEYS];
 	unsigned vif_line[VM_MAX_DEVS][CONF_VIF_NKEYS];
+	bool pci_seen[VM_MAX_DEVS][CONF_PCI_NKEYS];
+	unsigned pci_line[VM_MAX_DEVS][CONF_PCI_NKEYS];
+	unsigned pci_section_line[VM_MAX_DEVS];
 };
 
 /* "vif.3" -> 3; -1 when section is not "<kind>.<0-7>". */
@@ -86,8 +89,15 @@ static int vm_key(void *user, const char *section, const char *name,
 		seen = p->vbd_seen[i], base = &p->vm->vbd[i];
 		lines = p->vbd_line[i];
 		p->vm->vbd_mask |= 1u << i;
+	} else if ((i = dev_index(section, "pci")) >= 0) {
+		keys = conf_pci_keys, nkeys = conf_pci_nkeys;
+		seen = p->pci_seen[i], base = &p->vm->pci[i];
+		lines = p->pci_line[i];
+		if (!(p->vm->pci_mask & 1u << i))
+			p->pci_section_line[i] = line;
+		p->vm->pci_mask |= 1u << i;
 	} else {
-		return err_set(err, EINVAL, "unknown section [%s] (vm, vif.0-7, vbd.0-7)",
+		return err_set(err, EINVAL, "unknown section [%s] (vm, vif.0-7, vbd.0-7, pci.0-7)",
 			       section);
 	}
 	if (!name)
@@ -163,6 +173,37 @@ static int vm_check_devices(struct vm *vm, struct vm_parse *p,
 			rc = -EINVAL;
 		}
 	}
+	for (int i = 0; i < VM_MAX_DEVS; i++) {
+		const struct pci_conf *d = &vm->pci[i];
+
+		if (!(vm->pci_mask & 1u << i))
+			continue;
+		/* As libxl refuses it (libxl_pci.c): Xen 4.17 has no
+		 * passthrough for PVH guests. */
+		if (vm->conf.type == VM_TYPE_PVH) {
+			conf_diag_add(diag, "%s:%u: [pci.%d] PCI passthrough is not supported "
+				      "for x86 PVH guests (type = pvh)", path,
+				      p->pci_section_line[i], i);
+			rc = -EINVAL;
+		}
+		/* The device model's side (xen-pci-passthrough) is not
+		 * written yet: refused rather than a guest without it. */
+		if (vm->conf.type == VM_TYPE_HVM) {
+			conf_diag_add(diag, "%s:%u: [pci.%d] PCI passthrough to HVM guests is "
+				      "not supported yet (PV guests only)", path,
+				      p->pci_section_line[i], i);
+			rc = -EINVAL;
+		}
+		for (int j = 0; j < i && d->bdf; j++)
+			if ((vm->pci_mask & 1u << j) && vm->pci[j].bdf &&
+			    !strcmp(vm->pci[j].bdf, d->bdf)) {
+				conf_diag_add(diag, "%s:%u: [pci.%d] bdf %s also used by [pci.%d]",
+					      path, key_line(p->pci_line[i], conf_pci_keys,
+							     conf_pci_nkeys, "bdf"),
+					      i, d->bdf, j);
+				rc = -EINVAL;
+			}
+	}
 	for (int i = 0; i < 2 * VM_MAX_DEVS; i++) {
 		bool vif = i < VM_MAX_DEVS;
 		int n = i % VM_MAX_DEVS;
@@ -232,6 +273,11 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 		if ((vm->vbd_mask & 1u << i) &&
 		    conf_apply_defaults(conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i],
 					p.vbd_seen[i], where, diag) < 0)
+			rc = -EINVAL;
+		snprintf(where, sizeof(where), "%s: [pci.%d]", path, i);
+		if ((vm->pci_mask & 1u << i) &&
+		    conf_apply_defaults(conf_pci_keys, conf_pci_nkeys, &vm->pci[i],
+					p.pci_seen[i], where, diag) < 0)
 			rc = -EINVAL;
 	}
 	if (vm_check_devices(vm, &p, script_dir, diag) < 0)
@@ -303,10 +349,12 @@ void vm_free(struct vm *vm)
 	for (int i = 0; i < VM_MAX_DEVS; i++) {
 		conf_dispose(conf_vif_keys, conf_vif_nkeys, &vm->vif[i]);
 		conf_dispose(conf_vbd_keys, conf_vbd_nkeys, &vm->vbd[i]);
+		conf_dispose(conf_pci_keys, conf_pci_nkeys, &vm->pci[i]);
 	}
 	free(vm->file);
 	free(vm->error);
 	free(vm->devs);		/* a domain still running when the agent exits */
+	free(vm->pci_set);
 	vm_free(vm->next_def);
 	free(vm);
 }
@@ -333,6 +381,8 @@ bool vm_take_next_def(struct vm *vm, char old_name[65])
 	SWAP(vbd);
 	SWAP(vif_mask);
 	SWAP(vbd_mask);
+	SWAP(pci);
+	SWAP(pci_mask);
 #undef SWAP
 	vm->next_def = NULL;
 	vm_free(nv);
@@ -349,6 +399,29 @@ void vm_list_dispose(struct vm_list *list)
 	}
 	list->head = NULL;
 	list->n = 0;
+}
+
+unsigned vm_pci_shared(const struct vm_list *list, struct conf_diag *warn)
+{
+	unsigned n = 0;
+
+	for (const struct vm *a = list->head; a; a = a->next)
+		for (const struct vm *b = a->next; b; b = b->next) {
+			if (!a->valid || !b->valid)
+				continue;
+			for (int i = 0; i < VM_MAX_DEVS; i++)
+				for (int j = 0; j < VM_MAX_DEVS; j++) {
+					if (!(a->pci_mask & 1u << i) ||
+					    !(b->pci_mask & 1u << j) ||
+					    strcmp(a->pci[i].bdf, b->pci[j].bdf))
+						continue;
+					conf_diag_add(warn, "%s: [pci.%d] %s also in %s [pci.%d] "
+						      "(only one of them can run with it at a time)",
+						      a->file, i, a->pci[i].bdf, b->file, j);
+					n++;
+				}
+		}
+	return n;
 }
 
 static int ini_filter(const struct dirent *d)

@@ -16,8 +16,9 @@ extern const char *const vm_state_names[];
 struct task;
 struct dev;
 struct dm;
+struct pci_set;
 
-#define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7] */
+#define VM_MAX_DEVS 8	/* [vif.0] .. [vif.7], [vbd.0] .. [vbd.7], [pci.0] .. [pci.7] */
 
 struct vm {
 	struct vm *next;
@@ -28,7 +29,9 @@ struct vm {
 	struct vm_conf conf;
 	struct vif_conf vif[VM_MAX_DEVS];
 	struct vbd_conf vbd[VM_MAX_DEVS];
+	struct pci_conf pci[VM_MAX_DEVS];
 	unsigned vif_mask, vbd_mask;	/* bit N: section [vif.N] / [vbd.N] */
+	unsigned pci_mask;		/* bit N: section [pci.N] */
 
 	enum vm_state state;
 	int domid;		/* -1: no domain */
@@ -41,6 +44,7 @@ struct vm {
 	struct dev *devs;	/* the running domain's devices */
 	unsigned ndevs;
 	struct dm *dm;		/* its device model (HVM), when the agent runs one */
+	struct pci_set *pci_set;	/* the running domain's PCI devices (pci.c) */
 	/* What the agent asked of the domain: a stop ends as halted, a reboot
 	 * restarts, whatever reason the domain gives when it shuts down. */
 	enum { VM_INTENT_NONE, VM_INTENT_STOP, VM_INTENT_REBOOT } intent;
@@ -81,6 +85,11 @@ void vm_vif_mac(const struct vm *vm, int i, char out[18]);
  * name changed (old_name then holds the one it had). */
 bool vm_take_next_def(struct vm *vm, char old_name[65]);
 void vm_list_dispose(struct vm_list *list);
+/* PCI devices named by more than one valid VM file: legal (only one of the
+ * VMs can run with it at a time; the start that finds it held says so),
+ * but worth a warning.  One "file: [pci.N] bdf also in file [pci.M]" line
+ * per pair in warn; returns the count. */
+unsigned vm_pci_shared(const struct vm_list *list, struct conf_diag *warn);
 
 enum vm_match { VM_BY_NAME, VM_BY_DOMID, VM_BY_UUID };
 /* Look key up as a name, then a domid of a VM with a domain, then a UUID.

@@ -36,5 +36,10 @@ unsigned fake_hv_ndomains(void);
 unsigned fake_hv_ncreated(void);
 unsigned fake_hv_ndestroyed(void);
 unsigned fake_hv_open_handles(void);
+/* PCI: Xen's IOMMU on or off, the SBDF a foreign domain holds and the one
+ * whose assignment fails (UINT32_MAX: none); assignments + grants live. */
+void fake_hv_pci(bool iommu, uint32_t busy_sbdf, uint32_t fail_assign_sbdf);
+int fake_hv_pci_live(void);
+unsigned fake_hv_pci_assigned(void);
 
 #endif

@@ -377,3 +377,95 @@ unsigned fake_hv_open_handles(void)
 {
 	return fh_handles;
 }
+
+/* PCI passthrough: an IOMMU (off with fake_hv_pci(false, ...)), one
+ * device that may be "held" by a foreign domain, an assignment that may be
+ * made to fail; the grants and assignments live are counted, so that a
+ * test sees every undo. */
+static bool fh_iommu = true;
+static uint32_t fh_busy_sbdf = UINT32_MAX, fh_fail_assign = UINT32_MAX;
+static int fh_pci_live;	/* assignments + grants not undone */
+static unsigned fh_pci_assigned;
+
+void fake_hv_pci(bool iommu, uint32_t busy_sbdf, uint32_t fail_assign_sbdf)
+{
+	fh_iommu = iommu;
+	fh_busy_sbdf = busy_sbdf;
+	fh_fail_assign = fail_assign_sbdf;
+}
+
+int fake_hv_pci_live(void)
+{
+	return fh_pci_live;
+}
+
+unsigned fake_hv_pci_assigned(void)
+{
+	return fh_pci_assigned;
+}
+
+int hv_iommu(struct hv *hv, bool *on_r, struct agent_err *err)
+{
+	(void)hv, (void)err;
+	*on_r = fh_iommu;
+	return 0;
+}
+
+int hv_pci_test_assign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		       struct agent_err *err)
+{
+	(void)hv, (void)domid;
+	if (sbdf == fh_busy_sbdf)
+		return err_sys(err, EINVAL, "Xen cannot assign it");
+	return 0;
+}
+
+int hv_pci_assign(struct hv *hv, unsigned domid, uint32_t sbdf, bool relaxed,
+		  struct agent_err *err)
+{
+	(void)hv, (void)domid, (void)relaxed;
+	if (sbdf == fh_fail_assign)
+		return err_set(err, EIO, "assign device: fake failure");
+	fh_pci_live++;
+	fh_pci_assigned++;
+	return 0;
+}
+
+int hv_pci_deassign(struct hv *hv, unsigned domid, uint32_t sbdf,
+		    struct agent_err *err)
+{
+	(void)hv, (void)domid, (void)sbdf, (void)err;
+	fh_pci_live--;
+	return 0;
+}
+
+int hv_iomem_permit(struct hv *hv, unsigned domid, uint64_t first_mfn,
+		    uint64_t nr, bool allow, struct agent_err *err)
+{
+	(void)hv, (void)domid, (void)first_mfn, (void)nr, (void)err;
+	fh_pci_live += allow ? 1 : -1;
+	return 0;
+}
+
+int hv_ioport_permit(struct hv *hv, unsigned domid, unsigned first,
+		     unsigned nr, bool allow, struct agent_err *err)
+{
+	(void)hv, (void)domid, (void)first, (void)nr, (void)err;
+	fh_pci_live += allow ? 1 : -1;
+	return 0;
+}
+
+int hv_irq_grant(struct hv *hv, unsigned domid, unsigned irq, int *pirq_r,
+		 struct agent_err *err)
+{
+	(void)hv, (void)domid, (void)err;
+	*pirq_r = (int)irq;
+	fh_pci_live++;
+	return 0;
+}
+
+void hv_irq_revoke(struct hv *hv, unsigned domid, int pirq)
+{
+	(void)hv, (void)domid, (void)pirq;
+	fh_pci_live--;
+}
