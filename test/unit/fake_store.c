@@ -7,7 +7,9 @@
  *     ls lists children, mkdir makes an empty node;
  *   - node names of [A-Za-z0-9_.@-], paths of at most 3072 characters
  *     (xenstored's XENSTORE_ABS_PATH_MAX), values of at most 4096 bytes;
- *   - transactions on a private copy of the tree, committed only when
+ *   - transactions on a private copy of the tree (made at the
+ *     transaction's first write, or when the tree changes before that:
+ *     until then the tree itself is its snapshot), committed only when
  *     nobody changed the tree since they started (xenstored's conservative
  *     conflict rule: -EAGAIN), and a knob that makes the next N commits
  *     conflict;
