@@ -7,7 +7,9 @@
  *     ls lists children, mkdir makes an empty node;
  *   - node names of [A-Za-z0-9_.@-], paths of at most 3072 characters
  *     (xenstored's XENSTORE_ABS_PATH_MAX), values of at most 4096 bytes;
- *   - transactions on a private copy of the tree, committed only when
+ *   - transactions on a private copy of the tree (made at the
+ *     transaction's first write, or when the tree changes before that:
+ *     until then the tree itself is its snapshot), committed only when
  *     nobody changed the tree since they started (xenstored's conservative
  *     conflict rule: -EAGAIN), and a knob that makes the next N commits
  *     conflict;
@@ -42,13 +44,18 @@
 
 #include "fake.h"	/* the test-side helpers */
 
+/* One allocation for a node and its name, and none for an empty value
+ * (most nodes: the parents a write creates): the fuzz harness of the task
+ * code (test/fuzz/fuzz_task.c) sets up an agent and its tree for every
+ * input, under ASan, where each malloc costs a stack trace. */
 struct fnode {
-	char *name;
-	char *val;
+	char *val;			/* NULL: the empty value */
 	size_t len;
 	struct fnode *kids, *next;	/* first child, next sibling */
 	struct store_perm perms[FS_MAX_PERMS];
 	unsigned nperms;
+	size_t namelen;
+	char name[];
 };
 
 struct fchange {
@@ -58,6 +65,10 @@ struct fchange {
 
 struct ftx {
 	store_tx id;			/* 0: slot free */
+	/* The transaction's tree: NULL while it has not written and the
+	 * store's tree has not changed since it started (fs_root is then
+	 * still its snapshot); a private copy from its first write, or from
+	 * the first change of fs_root before that (tx_detach_all). */
 	struct fnode *root;
 	unsigned long gen0;
 	struct fchange *changes;
@@ -103,7 +114,6 @@ static void node_free(struct fnode *n)
 		struct fnode *next = n->next;
 
 		node_free(n->kids);
-		free(n->name);
 		free(n->val);
 		free(n);
 		n = next;
@@ -112,15 +122,33 @@ static void node_free(struct fnode *n)
 
 static struct fnode *node_new(const char *name, size_t nl)
 {
-	struct fnode *n = calloc(1, sizeof(*n));
+	struct fnode *n = calloc(1, sizeof(*n) + nl + 1);
 
 	if (!n)
 		abort();
-	n->name = strndup(name, nl);
-	n->val = strdup("");
-	if (!n->name || !n->val)
-		abort();
+	memcpy(n->name, name, nl);
+	n->namelen = nl;
 	return n;
+}
+
+static const char *node_val(const struct fnode *n)
+{
+	return n->val ? n->val : "";
+}
+
+/* A copy of len bytes and a NUL; NULL for an empty value. */
+static char *val_dup(const char *val, size_t len)
+{
+	char *v;
+
+	if (!len)
+		return NULL;
+	v = malloc(len + 1);
+	if (!v)
+		abort();
+	memcpy(v, val, len);
+	v[len] = '\0';
+	return v;
 }
 
 static struct fnode *node_copy(const struct fnode *n)
@@ -128,12 +156,8 @@ static struct fnode *node_copy(const struct fnode *n)
 	struct fnode *c, *head = NULL, **tail = &head;
 
 	for (; n; n = n->next) {
-		c = node_new(n->name, strlen(n->name));
-		free(c->val);
-		c->val = malloc(n->len + 1);
-		if (!c->val)
-			abort();
-		memcpy(c->val, n->val, n->len + 1);
+		c = node_new(n->name, n->namelen);
+		c->val = val_dup(n->val, n->len);
 		c->len = n->len;
 		memcpy(c->perms, n->perms, sizeof(c->perms));
 		c->nperms = n->nperms;
@@ -175,7 +199,7 @@ static struct fnode *walk(struct fnode *root, const char *path, int create,
 		struct fnode **k;
 
 		for (k = &n->kids; *k; k = &(*k)->next)
-			if (strlen((*k)->name) == nl && !memcmp((*k)->name, p, nl))
+			if ((*k)->namelen == nl && !memcmp((*k)->name, p, nl))
 				break;
 		if (!*k) {
 			if (!create)
@@ -202,12 +226,16 @@ static void event_add(const char *path, const char *token)
 {
 	struct fevent *e = calloc(1, sizeof(*e));
 	uint64_t one = 1;
+	int was_empty = !fs_events;
 
 	if (!e || !(e->path = strdup(path)) || !(e->token = strdup(token)))
 		abort();
 	*fs_events_tail = e;
 	fs_events_tail = &e->next;
-	if (fs_conn && write(fs_conn->evfd, &one, sizeof(one)) < 0)
+	/* The fd is readable while events are queued: it is written when the
+	 * queue stops being empty, and read empty by store_next_event once
+	 * the queue is. */
+	if (was_empty && fs_conn && write(fs_conn->evfd, &one, sizeof(one)) < 0)
 		abort();
 }
 
@@ -268,7 +296,16 @@ static void tx_free(struct ftx *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* The tree an operation in tx works on; NULL with err set for a bad tx. */
+/* fs_root is about to change: every open transaction still reading it
+ * as its snapshot gets a copy of it first. */
+static void tx_detach_all(void)
+{
+	for (int i = 0; i < FS_MAX_TX; i++)
+		if (fs_tx[i].id && !fs_tx[i].root)
+			fs_tx[i].root = node_copy(root_get());
+}
+
+/* The tree an operation in tx reads; NULL with err set for a bad tx. */
 static struct fnode *tree_of(store_tx tx, struct ftx **t_r, struct agent_err *err)
 {
 	struct ftx *t = NULL;
@@ -283,7 +320,21 @@ static struct fnode *tree_of(store_tx tx, struct ftx **t_r, struct agent_err *er
 	}
 	if (t_r)
 		*t_r = t;
-	return t ? t->root : root_get();
+	return t && t->root ? t->root : root_get();
+}
+
+/* The tree an operation about to change it works on: transaction t's own
+ * (copied now, at its first write), or with none the store's (copied first
+ * for the transactions that still read it). */
+static struct fnode *tree_write(struct ftx *t)
+{
+	if (!t) {
+		tx_detach_all();
+		return root_get();
+	}
+	if (!t->root)
+		t->root = node_copy(root_get());
+	return t->root;
 }
 
 int store_tx_start(struct store *s, store_tx *tx_r, struct agent_err *err)
@@ -293,8 +344,9 @@ int store_tx_start(struct store *s, store_tx *tx_r, struct agent_err *err)
 	for (int i = 0; i < FS_MAX_TX; i++) {
 		if (fs_tx[i].id)
 			continue;
+		root_get();
 		fs_tx[i].id = fs_next_tx++;
-		fs_tx[i].root = node_copy(root_get());
+		fs_tx[i].root = NULL;	/* fs_root, until one of them changes */
 		fs_tx[i].gen0 = fs_gen;
 		*tx_r = fs_tx[i].id;
 		return 0;
@@ -322,9 +374,16 @@ int store_tx_end(struct store *s, store_tx tx, bool abort_tx,
 		tx_free(t);
 		return err_set(err, EAGAIN, "xenstore transaction conflicted");
 	}
-	node_free(fs_root);
-	fs_root = t->root;
-	t->root = NULL;
+	/* A transaction that wrote replaces the tree with its own; one that
+	 * did not leaves it as it is (the same nodes its copy would have
+	 * held).  Either way the generation moves: any commit conflicts the
+	 * transactions open beside it, as before. */
+	if (t->root) {
+		tx_detach_all();
+		node_free(fs_root);
+		fs_root = t->root;
+		t->root = NULL;
+	}
 	fs_gen++;
 	for (unsigned i = 0; i < t->nchanges; i++)
 		fire(t->changes[i].path, t->changes[i].removed);
@@ -352,6 +411,12 @@ int store_open(struct store **s_r, struct agent_err *err)
 	}
 	root_get();
 	fs_conn = s;
+	if (fs_events) {	/* queued before the connection: readable now */
+		uint64_t one = 1;
+
+		if (write(s->evfd, &one, sizeof(one)) < 0)
+			abort();
+	}
 	*s_r = s;
 	return 0;
 }
@@ -477,7 +542,7 @@ int store_read(struct store *s, store_tx tx, const char *path, char **val_r,
 	*val_r = malloc(n->len + 1);
 	if (!*val_r)
 		return err_set(err, ENOMEM, "out of memory");
-	memcpy(*val_r, n->val, n->len + 1);
+	memcpy(*val_r, node_val(n), n->len + 1);
 	if (len_r)
 		*len_r = n->len;
 	return 0;
@@ -507,13 +572,9 @@ static int put(store_tx tx, const char *path, const char *val, size_t len,
 		return err_sys(err, EINVAL, "xenstore write %s", path);
 	if (len > FS_VALUE_MAX)
 		return err_sys(err, E2BIG, "xenstore write %s", path);
-	n = walk(root, path, 1, NULL);
+	n = walk(tree_write(t), path, 1, NULL);
 	free(n->val);
-	n->val = malloc(len + 1);
-	if (!n->val)
-		abort();
-	memcpy(n->val, val, len);
-	n->val[len] = '\0';
+	n->val = val_dup(val, len);
 	n->len = len;
 	changed(tx, t, path, 0);
 	return 0;
@@ -551,7 +612,7 @@ int store_mkdir(struct store *s, store_tx tx, const char *path,
 		return err_sys(err, EINVAL, "xenstore mkdir %s", path);
 	if (walk(root, path, 0, NULL))
 		return 0;	/* xenstored: an existing node is fine, no event */
-	walk(root, path, 1, NULL);
+	walk(tree_write(t), path, 1, NULL);
 	changed(tx, t, path, 0);
 	return 0;
 }
@@ -567,9 +628,9 @@ int store_rm(struct store *s, store_tx tx, const char *path,
 		return -err->errnum;
 	if (!valid_path(path) || !strcmp(path, "/"))
 		return err_sys(err, EINVAL, "xenstore rm %s", path);
-	n = walk(root, path, 0, &link);
-	if (!n)
+	if (!walk(root, path, 0, NULL))
 		return 0;	/* store.h: removing an absent node is fine */
+	n = walk(tree_write(t), path, 0, &link);
 	*link = n->next;
 	n->next = NULL;
 	node_free(n);
@@ -589,8 +650,9 @@ int store_set_perms(struct store *s, store_tx tx, const char *path,
 		return -err->errnum;
 	if (n > FS_MAX_PERMS)
 		return err_set(err, E2BIG, "too many permissions for %s", path);
-	if (!valid_path(path) || !(node = walk(root, path, 0, NULL)))
+	if (!valid_path(path) || !walk(root, path, 0, NULL))
 		return err_sys(err, ENOENT, "xenstore set permissions %s", path);
+	node = walk(tree_write(t), path, 0, NULL);
 	memcpy(node->perms, perms, n * sizeof(*perms));
 	node->nperms = n;
 	changed(tx, t, path, 0);
@@ -616,7 +678,7 @@ int store_ls(struct store *s, store_tx tx, const char *path,
 	if (!node)
 		return -ENOENT;
 	for (struct fnode *k = node->kids; k; k = k->next, n++)
-		size += strlen(k->name) + 1;
+		size += k->namelen + 1;
 	/* One allocation, as libxenstore's xs_directory. */
 	names = malloc((n + 1) * sizeof(*names) + size);
 	if (!names)
@@ -625,8 +687,8 @@ int store_ls(struct store *s, store_tx tx, const char *path,
 	n = 0;
 	for (struct fnode *k = node->kids; k; k = k->next) {
 		names[n++] = p;
-		strcpy(p, k->name);
-		p += strlen(k->name) + 1;
+		memcpy(p, k->name, k->namelen + 1);
+		p += k->namelen + 1;
 	}
 	names[n] = NULL;
 	*names_r = names;
@@ -682,7 +744,7 @@ char *fake_store_read(const char *path)
 	v = malloc(n->len + 1);
 	if (!v)
 		abort();
-	memcpy(v, n->val, n->len + 1);
+	memcpy(v, node_val(n), n->len + 1);
 	return v;
 }
 
@@ -715,13 +777,13 @@ int fake_store_nchildren(const char *path)
 static void dump(FILE *f, const struct fnode *n, char *path, size_t pl)
 {
 	for (; n; n = n->next) {
-		size_t l = strlen(n->name);
+		size_t l = n->namelen;
 
 		if (pl + 1 + l + 1 > FS_PATH_MAX + 2)
 			continue;
 		path[pl] = '/';
 		memcpy(path + pl + 1, n->name, l + 1);
-		fprintf(f, "# %s = \"%s\"\n", path, n->val);
+		fprintf(f, "# %s = \"%s\"\n", path, node_val(n));
 		dump(f, n->kids, path, pl + 1 + l);
 		path[pl] = '\0';
 	}
@@ -739,7 +801,7 @@ void fake_store_dump(FILE *f, const char *path)
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s", strcmp(path, "/") ? path : "");
-	fprintf(f, "# %s = \"%s\"\n", path, n->val);
+	fprintf(f, "# %s = \"%s\"\n", path, node_val(n));
 	dump(f, n->kids, buf, strlen(buf));
 }
 
