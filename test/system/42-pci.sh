@@ -11,7 +11,7 @@
 # - kill -9 of the agent while a start holds the device (held before the
 #   devices stage, after pci): the restarted agent rolls the start back
 #   and the device is free, nothing leaked.
-# Without an IOMMU (XENVM_NO_IOMMU=1 test/xenvm/check 41-pci) only the
+# Without an IOMMU (XENVM_NO_IOMMU=1 test/xenvm/check 42-pci) only the
 # refusal of that case is checked.
 . /usr/lib/xsagent/tests/lib.sh
 . /usr/lib/xsagent/tests/lib-devices.sh
