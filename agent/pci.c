@@ -243,6 +243,17 @@ struct pci_set *pci_recover(struct store *s, const struct vm *vm, unsigned domid
 
 /* ---- nodes ---------------------------------------------------------------------- */
 
+/* path made (if missing) with perm, two entries: owner and the other side. */
+static int mkdir_perm(struct store *s, store_tx tx, const char *path,
+		      const struct store_perm *perm, struct agent_err *err)
+{
+	int rc;
+
+	if ((rc = store_mkdir(s, tx, path, err)) < 0)
+		return rc;
+	return store_set_perms(s, tx, path, perm, 2, err);
+}
+
 static int write_tx(struct store *s, store_tx tx, const struct pci_set *set,
 		    struct agent_err *err)
 {
@@ -255,16 +266,12 @@ static int write_tx(struct store *s, store_tx tx, const struct pci_set *set,
 	if ((rc = store_rm(s, tx, set->be, err)) < 0)
 		return rc;
 	snprintf(parent, sizeof(parent), "/local/domain/%u/device/pci", set->domid);
-	if ((rc = store_mkdir(s, tx, parent, err)) < 0 ||
-	    (rc = store_set_perms(s, tx, parent, fe_perm, 2, err)) < 0 ||
-	    (rc = store_mkdir(s, tx, set->fe, err)) < 0 ||
-	    (rc = store_set_perms(s, tx, set->fe, fe_perm, 2, err)) < 0)
+	if ((rc = mkdir_perm(s, tx, parent, fe_perm, err)) < 0 ||
+	    (rc = mkdir_perm(s, tx, set->fe, fe_perm, err)) < 0)
 		return rc;
 	snprintf(parent, sizeof(parent), "/local/domain/0/backend/pci/%u", set->domid);
-	if ((rc = store_mkdir(s, tx, parent, err)) < 0 ||
-	    (rc = store_set_perms(s, tx, parent, be_perm, 2, err)) < 0 ||
-	    (rc = store_mkdir(s, tx, set->be, err)) < 0 ||
-	    (rc = store_set_perms(s, tx, set->be, be_perm, 2, err)) < 0)
+	if ((rc = mkdir_perm(s, tx, parent, be_perm, err)) < 0 ||
+	    (rc = mkdir_perm(s, tx, set->be, be_perm, err)) < 0)
 		return rc;
 #define PUT(dir, key, ...) do { \
 		snprintf(p, sizeof(p), "%s/%s", dir, key); \
