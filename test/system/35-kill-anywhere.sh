@@ -41,12 +41,14 @@ scripts_running() {
 guests() { xl list 2>/dev/null | awk 'NR > 2 { print $2 }'; }
 view() { echo "$(xs $XSA_ROOT/vm/kv/state) $(xs $XSA_ROOT/vm/kv/domid) $(guests | tr '\n' ' ')"; }
 # settled: no task in flight, no script or builder, and the same view of
-# the VM and the domains for 5 s -- a guest that took a stop or reboot
-# just before the kill shuts down a little later, and the agent acts then.
+# the VM and the domains for 3 s -- a guest that took a stop or reboot
+# just before the kill shuts down a little later, and the agent acts then
+# (its stop or reboot task is in flight until then: the window is for what
+# no task covers, and 3 s is most of a stop's time in this bed).
 settled() {
 	[ -z "$(active_tasks)" ] && [ -z "$(scripts_running)" ] || return 1
 	v1=$(view)
-	sleep 5
+	sleep 3
 	[ -z "$(active_tasks)" ] && [ -z "$(scripts_running)" ] && [ "$(view)" = "$v1" ]
 }
 
