@@ -1,5 +1,5 @@
 #!/bin/sh
-# TEST_TIMEOUT: 600
+# TEST_TIMEOUT: 900
 # A hostile guest, from inside: the test guest with xsa.hostile= (and a vif
 # and a vbd, so that it has frontend nodes) runs test/guest/xsa-hostile.c
 # on its own xenstore connection -- junk (long, binary, escape sequences,
@@ -30,8 +30,8 @@ printf 'DISK-MARKER-HG\n' | dd of=$H/hg.img conv=notrunc 2>/dev/null
 # host's 2 cores a vif-bridge took over 40 s (the default) here once.
 printf '[agent]\nvm_dir = %s/vms\nscript_dir = %s\nhotplug_timeout = 120\nshutdown_timeout = 30\n' \
 	$DEV_DIR $DEV_SCRIPTS >$H/agent.ini
-# The attack runs until dom0 writes control/hostile-stop (at most 400 s).
-vm_file $DEV_DIR/vms hg 3700 "$VIF0[vbd.0]\ntarget = $H/hg.img\nvdev = xvda\n" "xsa.hostile=400"
+# The attack runs until dom0 writes control/hostile-stop (at most 900 s: the storm must end first, on a slow host too).
+vm_file $DEV_DIR/vms hg 3700 "$VIF0[vbd.0]\ntarget = $H/hg.img\nvdev = xvda\n" "xsa.hostile=900"
 vm_file $DEV_DIR/vms by 3706
 for i in 1 2 3 4; do vm_file $DEV_DIR/vms o$i 370$i; done
 devvm_file o5 3705 "$VIF0" "$VBD0"
@@ -119,9 +119,12 @@ for i in 1 2 3 4 5; do
 	check_eq "start of o$i during the attack" "$(xsa_wait_task h-s$i 300)" done
 done
 t_started=$(($(date +%s) - t0))
+# Their boots share dom0 and xenstored with the attack: on a slow host
+# (CI's, 2.5x this bed's usual pace) 120 s was not always enough.  A bound
+# on a boot, not a latency check (bench/run-hostile measures those).
 for i in 1 2; do
 	idle() { con o$i | grep -q '^XSAGENT-GUEST-IDLE'; }
-	wait_until 120 idle || fail "o$i did not boot to its idle line"
+	wait_until 300 idle || fail "o$i did not boot to its idle line in 300 s: $(con o$i | tail -n 3 | tr '\n' '|')"
 done
 req h-p1 "stop o1"
 req h-p2 "stop o2"
