@@ -445,7 +445,8 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 {
 	char domid[16], mem[16], boot[16], vga[48];
 	char nic[DM_MAX_DEVS][96], net[DM_MAX_DEVS][96], drive[DM_MAX_DEVS][1200];
-	const char *argv[48 + 4 * DM_MAX_DEVS];
+	char pci[DM_MAX_DEVS][96];
+	const char *argv[48 + 6 * DM_MAX_DEVS];
 	struct dm *dm = NULL;
 	int n = 0, logfd = -1, rc;
 	pid_t pid;
@@ -479,9 +480,9 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 		rc = err_sys(err, errno, "device model log %s", dm->log);
 		goto out;
 	}
-	if (a->nnics > DM_MAX_DEVS || a->ndisks > DM_MAX_DEVS) {
-		rc = err_set(err, EINVAL, "device model: more than %d NICs or disks",
-			     DM_MAX_DEVS);
+	if (a->nnics > DM_MAX_DEVS || a->ndisks > DM_MAX_DEVS || a->npcis > DM_MAX_DEVS) {
+		rc = err_set(err, EINVAL, "device model: more than %d NICs, disks or PCI "
+			     "devices", DM_MAX_DEVS);
 		goto out;
 	}
 	/* xl's command line for the same guest, less the QMP sockets: the
@@ -567,6 +568,21 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 			 a->disks[i].target, a->disks[i].index);
 		argv[n++] = "-drive";
 		argv[n++] = drive[i];
+	}
+	/* Passed-through devices, as libxl adds them through QMP (its id
+	 * form: pci-pt-BB_DD.F); the guest's bus slot is qemu's choice. */
+	for (unsigned i = 0; i < a->npcis; i++) {
+		const char *b = a->pcis[i].bdf;
+
+		if (strlen(b) != 12) {
+			rc = err_set(err, EINVAL, "device model: bad PCI address '%s'", b);
+			goto out;
+		}
+		snprintf(pci[i], sizeof(pci[i]),
+			 "xen-pci-passthrough,id=pci-pt-%.2s_%.4s,hostaddr=%s%s", b + 5,
+			 b + 8, b, a->pcis[i].permissive ? ",permissive=on" : "");
+		argv[n++] = "-device";
+		argv[n++] = pci[i];
 	}
 	argv[n] = NULL;
 

@@ -17,6 +17,7 @@
 #ifndef XSAGENT_DM_H
 #define XSAGENT_DM_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -46,6 +47,14 @@ struct dm_disk {
 	const char *target;
 };
 
+/* A passed-through PCI device: qemu's xen-pci-passthrough takes the host's
+ * device (assigned to the domain before the device model starts, pci.c)
+ * and puts it on the guest's PCI bus. */
+struct dm_pci {
+	const char *bdf;		/* the host's dddd:bb:dd.f */
+	bool permissive;		/* config space writes qemu does not know */
+};
+
 struct dm_args {
 	const char *binary;		/* absolute path */
 	const char *log_dir;		/* qemu-dm-<name>.log goes there */
@@ -63,6 +72,8 @@ struct dm_args {
 	unsigned nnics;			/* at most DM_MAX_DEVS */
 	const struct dm_disk *disks;
 	unsigned ndisks;		/* at most DM_MAX_DEVS */
+	const struct dm_pci *pcis;
+	unsigned npcis;			/* at most DM_MAX_DEVS */
 	unsigned timeout_s;		/* for "running" */
 	dm_ready_fn *ready;
 	void *ready_arg;

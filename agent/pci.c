@@ -131,8 +131,17 @@ static void reset(const char *bdf)
 
 /* ---- plan ---------------------------------------------------------------------- */
 
+/* A PV guest's devices: pciback's backend and pcifront's frontend.  An HVM
+ * guest's: the device model's, with no nodes for pciback (which would take
+ * the device from qemu, as libxl learnt); be is then only the agent's
+ * record of them, in dom0's own tree. */
 static void set_paths(struct pci_set *set)
 {
+	if (set->hvm) {
+		set->fe[0] = '\0';
+		snprintf(set->be, sizeof(set->be), PCI_HVM_RECORD "/%u", set->domid);
+		return;
+	}
 	snprintf(set->fe, sizeof(set->fe), "/local/domain/%u/device/pci/0", set->domid);
 	snprintf(set->be, sizeof(set->be), "/local/domain/0/backend/pci/%u/0", set->domid);
 }
@@ -147,6 +156,7 @@ static struct pci_set *plan(const struct vm *vm, unsigned domid)
 	if (!set)
 		return NULL;
 	set->domid = domid;
+	set->hvm = vm->conf.type == VM_TYPE_HVM;
 	snprintf(set->name, sizeof(set->name), "%s", vm->name);
 	set_paths(set);
 	for (int i = 0; i < VM_MAX_DEVS; i++) {
@@ -187,19 +197,22 @@ bool pci_set_has(const struct pci_set *set, const char *bdf)
 	return false;
 }
 
-/* The BDFs backend/pci/D/0 names (dom0's nodes, but a crash may have cut
- * them: each is checked), at most max. */
-static unsigned backend_bdfs(struct store *s, unsigned domid, char bdfs[][13],
-			     unsigned max)
+/* The BDFs a domain's record names: dir/num_devs and dir/dev-N, where dir
+ * is backend/pci/D/0 (PV) or the HVM record (dom0's nodes, but a crash may
+ * have cut them: each is checked), at most max. */
+static unsigned record_bdfs(struct store *s, unsigned domid, bool hvm,
+			    char bdfs[][13], unsigned max)
 {
+	struct pci_set where = { .domid = domid, .hvm = hvm };
 	char p[160], v[32];
 	unsigned n, k = 0;
 
-	snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/num_devs", domid);
+	set_paths(&where);
+	snprintf(p, sizeof(p), "%s/num_devs", where.be);
 	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
 	n = (unsigned)atoi(v);
 	for (unsigned i = 0; i < n && i < max; i++) {
-		snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u/0/dev-%u", domid, i);
+		snprintf(p, sizeof(p), "%s/dev-%u", where.be, i);
 		store_read_str(s, STORE_NOTX, p, v, sizeof(v));
 		if (conf_parse_bdf(v, bdfs[k]) == 0)
 			k++;
@@ -210,12 +223,14 @@ static unsigned backend_bdfs(struct store *s, unsigned domid, char bdfs[][13],
 struct pci_set *pci_recover(struct store *s, const struct vm *vm, unsigned domid)
 {
 	char bdfs[VM_MAX_DEVS][13];
-	unsigned n = backend_bdfs(s, domid, bdfs, VM_MAX_DEVS);
+	bool hvm = vm->conf.type == VM_TYPE_HVM;
+	unsigned n = record_bdfs(s, domid, hvm, bdfs, VM_MAX_DEVS);
 	struct pci_set *set;
 
 	if (!n || !(set = calloc(1, sizeof(*set))))
 		return NULL;
 	set->domid = domid;
+	set->hvm = hvm;
 	snprintf(set->name, sizeof(set->name), "%s", vm->name);
 	set_paths(set);
 	set->written = true;
@@ -243,15 +258,42 @@ struct pci_set *pci_recover(struct store *s, const struct vm *vm, unsigned domid
 
 /* ---- nodes ---------------------------------------------------------------------- */
 
-/* path made (if missing) with perm, two entries: owner and the other side. */
+/* path made (if missing) with perm, n entries: owner first. */
 static int mkdir_perm(struct store *s, store_tx tx, const char *path,
-		      const struct store_perm *perm, struct agent_err *err)
+		      const struct store_perm *perm, unsigned n, struct agent_err *err)
 {
 	int rc;
 
 	if ((rc = store_mkdir(s, tx, path, err)) < 0)
 		return rc;
-	return store_set_perms(s, tx, path, perm, 2, err);
+	return store_set_perms(s, tx, path, perm, n, err);
+}
+
+#define PUT(dir, key, ...) do { \
+		snprintf(p, sizeof(p), "%s/%s", dir, key); \
+		if ((rc = store_writef(s, tx, p, err, __VA_ARGS__)) < 0) \
+			return rc; \
+	} while (0)
+
+/* An HVM guest's record: its BDFs, readable by dom0 alone. */
+static int write_hvm_tx(struct store *s, store_tx tx, const struct pci_set *set,
+			struct agent_err *err)
+{
+	const struct store_perm perm[] = { { 0, 'n' } };
+	char p[200];
+	int rc;
+
+	if ((rc = store_rm(s, tx, set->be, err)) < 0 ||
+	    (rc = mkdir_perm(s, tx, set->be, perm, 1, err)) < 0)
+		return rc;
+	for (unsigned i = 0; i < set->n; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "dev-%u", i);
+		PUT(set->be, key, "%s", set->dev[i].bdf);
+	}
+	PUT(set->be, "num_devs", "%u", set->n);
+	return 0;
 }
 
 static int write_tx(struct store *s, store_tx tx, const struct pci_set *set,
@@ -262,22 +304,19 @@ static int write_tx(struct store *s, store_tx tx, const struct pci_set *set,
 	char p[200], parent[128];
 	int rc;
 
+	if (set->hvm)
+		return write_hvm_tx(s, tx, set, err);
 	/* What an earlier domain of this domid may have left. */
 	if ((rc = store_rm(s, tx, set->be, err)) < 0)
 		return rc;
 	snprintf(parent, sizeof(parent), "/local/domain/%u/device/pci", set->domid);
-	if ((rc = mkdir_perm(s, tx, parent, fe_perm, err)) < 0 ||
-	    (rc = mkdir_perm(s, tx, set->fe, fe_perm, err)) < 0)
+	if ((rc = mkdir_perm(s, tx, parent, fe_perm, 2, err)) < 0 ||
+	    (rc = mkdir_perm(s, tx, set->fe, fe_perm, 2, err)) < 0)
 		return rc;
 	snprintf(parent, sizeof(parent), "/local/domain/0/backend/pci/%u", set->domid);
-	if ((rc = mkdir_perm(s, tx, parent, be_perm, err)) < 0 ||
-	    (rc = mkdir_perm(s, tx, set->be, be_perm, err)) < 0)
+	if ((rc = mkdir_perm(s, tx, parent, be_perm, 2, err)) < 0 ||
+	    (rc = mkdir_perm(s, tx, set->be, be_perm, 2, err)) < 0)
 		return rc;
-#define PUT(dir, key, ...) do { \
-		snprintf(p, sizeof(p), "%s/%s", dir, key); \
-		if ((rc = store_writef(s, tx, p, err, __VA_ARGS__)) < 0) \
-			return rc; \
-	} while (0)
 	PUT(set->fe, "backend", "%s", set->be);
 	PUT(set->fe, "backend-id", "0");
 	PUT(set->fe, "state", "1");
@@ -302,9 +341,9 @@ static int write_tx(struct store *s, store_tx tx, const struct pci_set *set,
 	PUT(set->be, "num_devs", "%u", set->n);
 	/* state last: pciback reads the devices when it sees InitWait. */
 	PUT(set->be, "state", "1");
-#undef PUT
 	return 0;
 }
+#undef PUT
 
 static int write_nodes(struct store *s, struct pci_set *set, struct agent_err *err)
 {
@@ -337,6 +376,8 @@ static void remove_nodes(struct store *s, unsigned domid)
 	snprintf(p, sizeof(p), "/local/domain/0/backend/pci/%u", domid);
 	store_rm(s, STORE_NOTX, p, &err);
 	snprintf(p, sizeof(p), "/local/domain/0/error/backend/pci/%u", domid);
+	store_rm(s, STORE_NOTX, p, &err);
+	snprintf(p, sizeof(p), PCI_HVM_RECORD "/%u", domid);
 	store_rm(s, STORE_NOTX, p, &err);
 }
 
@@ -400,7 +441,8 @@ static int grant_dev(struct hv *hv, struct pci_set *set, struct pci_dev *d,
 			return err_prefix(err, "%s: irq %u: ", d->bdf, d->irq);
 		d->irq_granted = true;
 	}
-	if (d->permissive) {
+	/* An HVM guest's permissive is the device model's (dm.c). */
+	if (d->permissive && !set->hvm) {
 		snprintf(p, sizeof(p), "%s/drivers/pciback/permissive", pci_sysfs);
 		if ((rc = sys_write(p, d->bdf)) < 0)
 			return err_sys(err, -rc, "%s: pciback permissive", d->bdf);
@@ -443,6 +485,8 @@ int pci_ready(struct store *s, const struct pci_set *set, struct agent_err *err)
 	char p[160], state[16];
 	int st;
 
+	if (set->hvm)
+		return 1;	/* no backend: the device model takes them */
 	snprintf(p, sizeof(p), "%s/state", set->be);
 	store_read_str(s, STORE_NOTX, p, state, sizeof(state));
 	st = atoi(state);
@@ -497,9 +541,10 @@ void pci_detach(struct hv *hv, struct store *s, struct pci_set *set)
 
 void pci_reconcile(struct store *s, unsigned domid)
 {
-	char bdfs[VM_MAX_DEVS][13];
-	unsigned n = backend_bdfs(s, domid, bdfs, VM_MAX_DEVS);
+	char bdfs[2 * VM_MAX_DEVS][13];
+	unsigned n = record_bdfs(s, domid, false, bdfs, VM_MAX_DEVS);
 
+	n += record_bdfs(s, domid, true, bdfs + n, VM_MAX_DEVS);
 	/* The domain's end released the devices in Xen; pciback releases
 	 * them when the backend goes: nodes first, then the resets. */
 	remove_nodes(s, domid);

@@ -1,4 +1,4 @@
-/* PCI passthrough for PV guests: a device kind of its own.
+/* PCI passthrough for PV and HVM guests: a device kind of its own.
  *
  * The host side lives in sysfs (pci_sysfs, /sys/bus/pci):
  *   devices/BDF/{vendor,device,resource,irq,driver,reset}
@@ -27,6 +27,13 @@
  *   4. per device: I/O memory and I/O ports of its BARs (resource),
  *      its interrupt (irq: mapped as a pirq and allowed), pciback's
  *      permissive when asked, then the IOMMU assignment.
+ * An HVM guest's devices go to its device model instead (qemu's
+ * xen-pci-passthrough, on its command line: dm.c), which reads them through
+ * sysfs and maps their BARs and interrupt into the guest.  Steps 1, 2 and 4
+ * are the same (libxl grants the same permissions and assigns the device
+ * for both); step 3 writes no backend, whose pciback would take the device
+ * from qemu, but the agent's record PCI_HVM_RECORD/D, and the start does
+ * not wait for a backend.
  * Every step has its undo, run in reverse by pci_detach, which also resets
  * the device where the kernel can (devices/BDF/reset) and leaves it bound
  * to pciback, assignable for the next VM. */
@@ -63,9 +70,16 @@ struct pci_dev {
 	bool irq_granted, assigned;
 };
 
-/* A domain's PCI devices: one pciback backend (devid 0) for all of them. */
+/* Where the agent records an HVM guest's devices (PCI_HVM_RECORD/D with
+ * num_devs and dev-N, dom0's alone), before it assigns them: what a
+ * restarted agent reads back.  A PV guest's record is its backend. */
+#define PCI_HVM_RECORD "/local/domain/0/xsagent-pci"
+
+/* A domain's PCI devices: one pciback backend (devid 0) for all of them, or
+ * for an HVM guest the device model's (no backend). */
 struct pci_set {
 	unsigned domid;
+	bool hvm;		/* the device model's: fe empty, be the record */
 	char name[65];		/* the VM's, for messages */
 	char fe[96], be[96];
 	bool written;		/* the nodes are there */

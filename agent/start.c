@@ -32,7 +32,9 @@
  * for a VM that has some: the checks, the pciback backend, the grants and
  * the IOMMU assignment, then a wait (watch) until pciback has exported the
  * devices (backend state Initialised, 3; Connected, 4, needs the guest's
- * pcifront and so the unpause).  Its undo deassigns and releases them.
+ * pcifront and so the unpause).  An HVM guest's have no backend: the stage
+ * ends at the assignment, and the device model's stage, after it, puts
+ * them on the guest's bus.  Its undo deassigns and releases them.
  *
  * Only the driver (stage_fail) logs and publishes an error.
  */
@@ -474,8 +476,9 @@ static int dm_stage_run(struct core *co, struct start *st)
 	const struct vm_conf *c = &vm->conf;
 	struct dm_nic nics[DM_MAX_DEVS];
 	struct dm_disk disks[DM_MAX_DEVS];
+	struct dm_pci pcis[DM_MAX_DEVS];
 	char macs[DM_MAX_DEVS][18];
-	unsigned nnics = 0, ndisks = 0;
+	unsigned nnics = 0, ndisks = 0, npcis = 0;
 
 	/* Every vif gets an emulated NIC with its MAC; a writable disk
 	 * xvda..xvdd gets an IDE disk hda..hdd (libxl emulates the first four
@@ -496,6 +499,10 @@ static int dm_stage_run(struct core *co, struct start *st)
 					.index = (unsigned)idx, .target = vm->vbd[i].target };
 		}
 	}
+	/* The PCI devices stage pci assigned to the domain. */
+	for (unsigned i = 0; st->pci && i < st->pci->n && i < DM_MAX_DEVS; i++)
+		pcis[npcis++] = (struct dm_pci){ .bdf = st->pci->dev[i].bdf,
+			.permissive = st->pci->dev[i].permissive };
 	struct dm_args a = {
 		.binary = co->conf->device_model,
 		.log_dir = co->conf->dm_log_dir,
@@ -514,6 +521,8 @@ static int dm_stage_run(struct core *co, struct start *st)
 		.nnics = nnics,
 		.disks = disks,
 		.ndisks = ndisks,
+		.pcis = pcis,
+		.npcis = npcis,
 		.timeout_s = (unsigned)co->conf->dm_timeout,
 		.ready = dm_ready,
 		.ready_arg = st,
@@ -603,6 +612,12 @@ static int pci_stage_run(struct core *co, struct start *st)
 	if ((rc = pci_attach(co->hv, co->store, st->pci, pci_holder, st, &st->err)) < 0) {
 		pci_publish(st, "failed");
 		return rc;
+	}
+	/* An HVM guest's devices have no backend to wait for: the device
+	 * model (the next stage) takes them, and they are its. */
+	if (st->pci->hvm) {
+		pci_publish(st, "assigned");
+		return 0;
 	}
 	snprintf(st->dev_token, sizeof(st->dev_token), "dev/%s", st->t->id);
 	if ((rc = store_watch(co->store, st->pci->be, st->dev_token, &st->err)) < 0)

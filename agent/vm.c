@@ -186,14 +186,6 @@ static int vm_check_devices(struct vm *vm, struct vm_parse *p,
 				      p->pci_section_line[i], i);
 			rc = -EINVAL;
 		}
-		/* The device model's side (xen-pci-passthrough) is not
-		 * written yet: refused rather than a guest without it. */
-		if (vm->conf.type == VM_TYPE_HVM) {
-			conf_diag_add(diag, "%s:%u: [pci.%d] PCI passthrough to HVM guests is "
-				      "not supported yet (PV guests only)", path,
-				      p->pci_section_line[i], i);
-			rc = -EINVAL;
-		}
 		for (int j = 0; j < i && d->bdf; j++)
 			if ((vm->pci_mask & 1u << j) && vm->pci[j].bdf &&
 			    !strcmp(vm->pci[j].bdf, d->bdf)) {

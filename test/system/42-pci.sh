@@ -1,13 +1,16 @@
 #!/bin/sh
 # TEST_TIMEOUT: 1500
 # PCI passthrough of the bed's edu device (1234:11e8 at 0000:00:01.0, the
-# q35 machine with an emulated Intel IOMMU; test/xenvm/run) to PV guests:
+# q35 machine with an emulated Intel IOMMU; test/xenvm/run) to PV and HVM
+# guests:
 # - refusals, each a failed task with a clear error, nothing left behind
 #   and the device as it was: not assignable (bound to no driver, no
 #   seize), an unknown BDF, a device another VM of the agent holds, one a
 #   domain the agent does not know holds (xl create with pci=);
 # - seize = yes binds it to pciback; the guest sees 1234:11e8; after a stop
 #   it is assignable again and a second VM gets it;
+# - an HVM guest gets it through its device model and sees it on its bus;
+#   after its stop it is assignable again;
 # - kill -9 of the agent while a start holds the device (held before the
 #   devices stage, after pci): the restarted agent rolls the start back
 #   and the device is free, nothing leaked.
@@ -110,6 +113,49 @@ xl destroy pcixl
 assignable || fail "not assignable after xl destroy"
 no_leak /tmp/snap.before "the refusals and two runs with the device"
 xsa_stop_agent
+
+# An HVM guest: the device goes to its device model (qemu's
+# xen-pci-passthrough), no pciback backend, the agent's record instead;
+# the guest finds 1234:11e8 on its emulated PCI bus.  The stop gives it
+# back, assignable.
+cat >$DEV_DIR/vms/pcih.ini <<EOF
+[vm]
+name = pcih
+uuid = 00000000-0000-4000-8000-000000004105
+type = hvm
+memory = 256
+kernel = /var/lib/xsagent/guest/vmlinuz
+ramdisk = /var/lib/xsagent/guest/initrd
+cmdline = console=hvc0 loglevel=4 xsa.marker=pcih xsa.pci=1
+[pci.0]
+bdf = $BDF
+permissive = yes
+EOF
+: >/var/log/xen/console/guest-pcih.log 2>/dev/null
+xsa_start_agent $DEV_DIR/xsagent.ini
+xsa_request h1 "start pcih"
+check_eq "HVM start with the device" "$(xsa_wait_task h1 180)" done
+d=$(xs $XSA_ROOT/task/h1/domid)
+check_eq "pci.0 in the HVM task" "$(xs $XSA_ROOT/task/h1/devices/pci-0)" assigned
+check_eq "the agent's record of it" "$(xs /local/domain/0/xsagent-pci/$d/dev-0)" $BDF
+check_eq "no pciback backend for an HVM guest" \
+	"$(xenstore-exists /local/domain/0/backend/pci/$d && echo there)" ""
+dmpid=$(xs /local/domain/$d/image/device-model-pid)
+check_match "device model command line" "$(tr '\0' ' ' </proc/$dmpid/cmdline)" \
+	"* -device xen-pci-passthrough,id=pci-pt-00_01.0,hostaddr=$BDF,permissive=on *"
+# The kernel comes through fw_cfg (docs/bench.md): minutes on a slow host.
+wait_until 600 console_has pcih "XSAGENT-GUEST-IDLE" ||
+	fail "pcih not idle: $(tail -n 5 /var/log/xen/console/guest-pcih.log; tail -n 5 /var/log/xen/qemu-dm-pcih.log)"
+check_match "the HVM guest sees the device" \
+	"$(grep XSAGENT-GUEST-PCI /var/log/xen/console/guest-pcih.log | grep 1234:11e8)" \
+	"XSAGENT-GUEST-PCI 0000:00:*.0 1234:11e8*"
+xsa_request h2 "stop pcih"
+check_eq "stop of the HVM guest" "$(xsa_wait_task h2 180)" done
+assignable || fail "not assignable after the HVM guest's stop: driver '$(drv)', $(xl pci-assignable-list 2>&1)"
+pass "assignable again after the HVM guest's stop"
+check_eq "its record" "$(xenstore-exists /local/domain/0/xsagent-pci/$d && echo there)" ""
+xsa_stop_agent
+no_leak /tmp/snap.before "an HVM guest with the device"
 
 # kill -9 while a start holds the device (before its devices stage).
 { cat $DEV_DIR/xsagent.ini; printf 'stage_hook = devices\nstage_hook_delay = 600\n'; } >/tmp/hold.ini

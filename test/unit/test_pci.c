@@ -62,10 +62,10 @@ int main(void)
 	   vm->pci[3].rdm_policy == 1 && vm->pci[3].seize == 1, "options set");
 	vm_free(vm);
 
-	vm = load(VM "type = hvm\n[pci.0]\nbdf = 00:01.0\n", &d);
-	ok(vm && !vm->valid, "HVM VM with a pci section is invalid (not yet)");
-	ok(has(&d, "w.ini:6: [pci.0] PCI passthrough to HVM guests is not supported yet"),
-	   "and says so");
+	vm = load(VM "type = hvm\n[pci.0]\nbdf = 00:01.0\npermissive = yes\n", &d);
+	ok(vm && vm->valid && d.n == 0, "HVM VM with a pci section is valid (the device "
+	   "model takes it)");
+	ok(vm && vm->pci_mask == 1 && vm->pci[0].permissive == 1, "its device and option");
 	vm_free(vm);
 
 	vm = load(VM "type = pvh\n[pci.0]\nbdf = 00:01.0\n", &d);	/* [pci.0]: line 6 */

@@ -91,6 +91,8 @@ int main(void)
 	struct store *s;
 	struct hv *hv;
 	struct vm *vm;
+	int live0;
+	unsigned assigned0;
 	char *v;
 
 	if (!mkdtemp(dir))
@@ -235,6 +237,48 @@ int main(void)
 	pci_reconcile(s, 5);
 	ok(!fake_store_exists("/local/domain/0/backend/pci/5") &&
 	   !fake_store_exists("/local/domain/5/device/pci"), "reconcile removed the nodes");
+	free_vm(vm);
+
+	/* An HVM guest: the same checks, grants and assignment, no backend
+	 * for pciback, the agent's record instead (and no pciback
+	 * permissive: that is the device model's). */
+#define REC PCI_HVM_RECORD "/5/"
+	vm = make_vm("0000:00:01.0", false);
+	vm->conf.type = VM_TYPE_HVM;
+	bind_to("pciback");
+	put("drivers/pciback/permissive", "");
+	fake_hv_pci(true, UINT32_MAX, UINT32_MAX);
+	/* (The fake counts what the adopted set's detach above revoked.) */
+	live0 = fake_hv_pci_live();
+	assigned0 = fake_hv_pci_assigned();
+	ok(pci_plan(vm, 5, &set, &err) == 0 && set && set->hvm, "HVM: planned");
+	ok(pci_attach(hv, s, set, holder, NULL, &err) == 0, "HVM: attached");
+	ok(fake_hv_pci_live() - live0 == 4 && fake_hv_pci_assigned() - assigned0 == 1,
+	   "HVM: granted memory, ports, irq; assigned");
+	ok(!fake_store_exists("/local/domain/0/backend/pci/5") &&
+	   !fake_store_exists("/local/domain/5/device/pci"), "HVM: no backend, no frontend");
+	is_str((v = fake_store_read(REC "dev-0")), "0000:00:01.0", "HVM: record dev-0");
+	free(v);
+	is_str((v = fake_store_read(REC "num_devs")), "1", "HVM: record num_devs");
+	free(v);
+	is_str(get("drivers/pciback/permissive"), "", "HVM: pciback's permissive untouched");
+	ok(pci_ready(s, set, &err) == 1, "HVM: ready at once (no backend to wait for)");
+	pci_detach(hv, s, set);
+	ok(fake_hv_pci_live() == live0 && !fake_store_exists(PCI_HVM_RECORD "/5"),
+	   "HVM: detach revoked all and removed the record");
+	fake_hv_pci(true, UINT32_MAX, UINT32_MAX);
+	/* Adopted: read back from the record; a gone one reconciled. */
+	fake_store_write(REC "num_devs", "1");
+	fake_store_write(REC "dev-0", "0000:00:01.0");
+	set = pci_recover(s, vm, 5);
+	ok(set && set->hvm && set->n == 1 && set->dev[0].assigned,
+	   "HVM: recovered from the record");
+	pci_detach(hv, s, set);
+	ok(!fake_store_exists(PCI_HVM_RECORD "/5"), "HVM: its detach removed the record");
+	fake_store_write(REC "num_devs", "1");
+	fake_store_write(REC "dev-0", "0000:00:01.0");
+	pci_reconcile(s, 5);
+	ok(!fake_store_exists(PCI_HVM_RECORD "/5"), "HVM: reconcile removed the record");
 	free_vm(vm);
 
 	store_close(s);
