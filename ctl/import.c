@@ -10,17 +10,19 @@
  * Settings, in xl.cfg's terms:
  *   mapped    name uuid type builder memory maxmem vcpus maxvcpus kernel
  *             ramdisk cmdline extra root on_poweroff on_reboot on_crash
- *             on_watchdog tsc_mode rtc_timeoffset vif disk
+ *             on_watchdog tsc_mode rtc_timeoffset vif disk pci
+ *             pci_permissive pci_msitranslate pci_seize
  *   ignored   dhcp ip netmask gateway: xend-era hints for guest installers
  *             (xen-tools writes them); xl ignores them too.  The VM file
  *             says so in a comment.
- *   refused   everything else, by name: bootloader (pygrub), pci,
+ *   refused   everything else, by name: bootloader (pygrub),
  *             device_model_*, HVM and its devices, and any key this table
  *             does not know.  xl itself ignores unknown keys; here a typo
  *             or a feature the agent lacks must not vanish on the way. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,9 @@ struct import {
 	size_t replen, headlen, bodylen;
 	struct vm_conf vm;
 	char vdev[IMPORT_MAX_DEVS][32];	/* disk[i]'s vdev, as the agent compares */
+	char bdf[IMPORT_MAX_DEVS][16];	/* pci[i]'s device, canonical */
+	bool pci_defaults_read;
+	long pci_permissive, pci_msitranslate, pci_seize;	/* xl's defaults */
 };
 
 enum import_how { IMPORT_MAP, IMPORT_IGNORE, IMPORT_REFUSE };
@@ -84,7 +89,10 @@ static const struct import_key {
 	  "a bootloader (pygrub) is not supported: give kernel and ramdisk as dom0 paths" },
 	{ "bootloader_args", IMPORT_REFUSE,
 	  "a bootloader (pygrub) is not supported: give kernel and ramdisk as dom0 paths" },
-	{ "pci", IMPORT_REFUSE, "PCI passthrough is not supported yet" },
+	{ "pci", IMPORT_MAP, NULL },
+	{ "pci_permissive", IMPORT_MAP, NULL },
+	{ "pci_msitranslate", IMPORT_MAP, NULL },
+	{ "pci_seize", IMPORT_MAP, NULL },
 	{ "vfb", IMPORT_REFUSE, "a virtual framebuffer needs a device model (qemu): not supported" },
 };
 
@@ -635,7 +643,128 @@ out:
 	return rc;
 }
 
-/* vif = [...] or disk = [...]: each entry a string, at most 8. */
+/* xl's global pci_* settings, each entry's default: a boolean 0/1 (xl's
+ * own defaults: msitranslate 1, permissive 0, seize 0). */
+static int import_pci_defaults(struct import *im, struct agent_err *err)
+{
+	static const struct { const char *key; long dflt; size_t off; } g[] = {
+		{ "pci_permissive", 0, offsetof(struct import, pci_permissive) },
+		{ "pci_msitranslate", 1, offsetof(struct import, pci_msitranslate) },
+		{ "pci_seize", 0, offsetof(struct import, pci_seize) },
+	};
+	int rc;
+
+	if (im->pci_defaults_read)
+		return 0;
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		long *v = (long *)((char *)im + g[i].off);
+		bool set;
+
+		if ((rc = import_num(im, g[i].key, v, &set, err)) < 0)
+			return rc;
+		if (!set)
+			*v = g[i].dflt;
+		else if (*v != 0 && *v != 1)
+			return err_set(err, EINVAL, "%s: %ld is not 0 or 1", g[i].key, *v);
+	}
+	im->pci_defaults_read = true;
+	return 0;
+}
+
+/* One pci spec (xl-pci-configuration: "[DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE]..."),
+ * parsed by libxlutil's xlu_pci_parse_spec_string, then mapped onto a
+ * [pci.N] section: the BDF and the options the agent has; a virtual slot,
+ * power_mgmt, a device by name or several functions at once are refused,
+ * and so is any device of a PVH guest (the agent, like xl, refuses it). */
+static int import_pci(struct import *im, int i, const char *spec,
+		      struct agent_err *err)
+{
+	static const char *const yn[] = { "no", "yes" };
+	struct pci_conf pc = { 0 };
+	libxl_device_pci d;
+	char where[16], bdf[16];
+	size_t off;
+	int r, rc;
+
+	snprintf(where, sizeof(where), "pci[%d]", i);
+	libxl_device_pci_init(&d);
+	if ((rc = import_pci_defaults(im, err)) < 0)
+		goto out;
+	if (im->vm.type == VM_TYPE_PVH) {
+		rc = err_set(err, EINVAL, "%s: PCI passthrough is not supported for x86 "
+			     "PVH guests (xl refuses it too)", where);
+		goto out;
+	}
+	d.permissive = im->pci_permissive;
+	d.msitranslate = im->pci_msitranslate;
+	d.seize = im->pci_seize;
+	fflush(im->rep);
+	off = im->replen;
+	r = xlu_pci_parse_spec_string(im->cfg, &d, spec);
+	if (r) {
+		bool printable = strlen(spec) < 80;
+
+		/* It returns libxl's ERROR_INVAL and says nothing in its
+		 * report for a malformed BDF: name the form then. */
+		fflush(im->rep);
+		if (im->repbuf && im->replen > off) {
+			char prefix[32];
+
+			snprintf(prefix, sizeof(prefix), "%s: ", where);
+			rc = import_report(im, off, prefix, r < 0 ? EINVAL : r, err);
+			goto out;
+		}
+		for (const char *c = spec; *c && printable; c++)
+			printable = isprint((unsigned char)*c);
+		rc = err_set(err, EINVAL, "%s: '%s' is not a PCI device: "
+			     "[DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE...]", where,
+			     printable ? spec : "(unprintable)");
+		goto out;
+	}
+	if (d.name)
+		rc = err_set(err, EINVAL, "%s: a device by name is not supported (give "
+			     "its BDF)", where);
+	else if (d.vfunc_mask & (d.vfunc_mask - 1))	/* more than one bit: ".*" */
+		rc = err_set(err, EINVAL, "%s: several functions at once (.*) are not "
+			     "supported: one [pci.N] each", where);
+	else if (d.vdevfn)
+		rc = err_set(err, EINVAL, "%s: a virtual slot (@VSLOT) is not supported",
+			     where);
+	else if (d.power_mgmt)
+		rc = err_set(err, EINVAL, "%s: power_mgmt is not supported", where);
+	if (rc < 0)
+		goto out;
+	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", (unsigned)d.domain & 0xffff,
+		 d.bus, d.dev, d.func);
+	/* The agent refuses a BDF two [pci.N] share (vm.c): so does this. */
+	for (int j = 0; j < i && j < IMPORT_MAX_DEVS; j++)
+		if (!strcmp(im->bdf[j], bdf)) {
+			rc = err_set(err, EINVAL, "%s: %s also used by pci[%d]", where, bdf, j);
+			goto out;
+		}
+	if (i < IMPORT_MAX_DEVS)
+		snprintf(im->bdf[i], sizeof(im->bdf[i]), "%s", bdf);
+	fprintf(im->body, "\n[pci.%d]\n", i);
+	if ((rc = import_put(im, conf_pci_keys, conf_pci_nkeys, &pc, "bdf", bdf, where,
+			     err)) < 0 ||
+	    (rc = import_put(im, conf_pci_keys, conf_pci_nkeys, &pc, "permissive",
+			     yn[!!d.permissive], where, err)) < 0 ||
+	    (rc = import_put(im, conf_pci_keys, conf_pci_nkeys, &pc, "msitranslate",
+			     yn[!!d.msitranslate], where, err)) < 0 ||
+	    (rc = import_put(im, conf_pci_keys, conf_pci_nkeys, &pc, "rdm_policy",
+			     d.rdm_policy == LIBXL_RDM_RESERVE_POLICY_RELAXED ? "relaxed"
+									      : "strict",
+			     where, err)) < 0 ||
+	    (rc = import_put(im, conf_pci_keys, conf_pci_nkeys, &pc, "seize",
+			     yn[!!d.seize], where, err)) < 0)
+		goto out;
+out:
+	libxl_device_pci_dispose(&d);
+	conf_dispose(conf_pci_keys, conf_pci_nkeys, &pc);
+	return rc;
+}
+
+/* vif = [...], disk = [...] or pci = [...]: each entry a string, at most 8. */
 static int import_devices(struct import *im, const char *key,
 			  int (*one)(struct import *, int, const char *,
 				     struct agent_err *),
@@ -755,7 +884,9 @@ int import_xlcfg(const char *cfg_path, FILE *out, char *errbuf, size_t errlen)
 	    (rc = import_boot(&im, &err)) < 0 ||
 	    (rc = import_actions(&im, &err)) < 0 ||
 	    (rc = import_devices(&im, "vif", import_vif, &err)) < 0 ||
-	    (rc = import_devices(&im, "disk", import_disk, &err)) < 0)
+	    (rc = import_devices(&im, "disk", import_disk, &err)) < 0 ||
+	    (rc = import_devices(&im, "pci", import_pci, &err)) < 0 ||
+	    (rc = import_pci_defaults(&im, &err)) < 0)
 		goto out;
 	if (fflush(im.head) || fflush(im.body)) {
 		rc = err_set(&err, ENOMEM, "out of memory");

@@ -128,6 +128,21 @@ static void good(void)
 	}
 	vm_free(vm);
 
+	vm = import_load("good-pci.cfg", err, sizeof(err), &wrote);
+	ok(vm && vm->valid, "pci= imports and loads (%s)", err);
+	if (vm && vm->valid) {
+		ok(vm->pci_mask == 3, "pci: [pci.0] and [pci.1]");
+		is_str(vm->pci[0].bdf, "0000:03:00.0", "pci.0 bdf");
+		ok(vm->pci[0].permissive == 1 && vm->pci[0].msitranslate == 1 &&
+		   vm->pci[0].rdm_policy == 0 && vm->pci[0].seize == 0,
+		   "pci.0: pci_permissive's default, xl's msitranslate default (1), strict");
+		is_str(vm->pci[1].bdf, "0000:04:00.1", "pci.1 bdf, short form canonical");
+		ok(vm->pci[1].permissive == 0 && vm->pci[1].msitranslate == 0 &&
+		   vm->pci[1].rdm_policy == 1 && vm->pci[1].seize == 1,
+		   "pci.1: its own options over the defaults");
+	}
+	vm_free(vm);
+
 	vm = import_load("good-pvh.cfg", err, sizeof(err), &wrote);
 	ok(vm && vm->valid, "PVH imports and loads (%s)", err);
 	if (vm && vm->valid) {
@@ -238,7 +253,10 @@ static void bad(void)
 		const char *file, *want;
 	} cases[] = {
 		{ "bad-pygrub.cfg", "bootloader: a bootloader (pygrub) is not supported" },
-		{ "bad-pci.cfg", "pci: PCI passthrough is not supported" },
+		{ "bad-pci-pvh.cfg", "pci[0]: PCI passthrough is not supported for x86 PVH" },
+		{ "bad-pci-vslot.cfg", "pci[0]: a virtual slot (@VSLOT) is not supported" },
+		{ "bad-pci-dup.cfg", "pci[1]: 0000:03:00.0 also used by pci[0]" },
+		{ "bad-pci-junk.cfg", "pci[0]: 'eth0' is not a PCI device" },
 		{ "bad-hvm.cfg", "type: hvm is not supported yet" },
 		{ "bad-builder-hvm.cfg", "builder: hvm is not supported yet" },
 		{ "bad-unknown.cfg", "memroy: unknown or unsupported key" },
