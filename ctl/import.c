@@ -671,6 +671,56 @@ static int import_pci_defaults(struct import *im, struct agent_err *err)
 	return 0;
 }
 
+/* n hex digits (1..max) at *p: advances *p; false when none or more. */
+static bool import_hex(const char **p, int max)
+{
+	int n = 0;
+
+	while (isxdigit((unsigned char)**p) && n <= max) {
+		(*p)++;
+		n++;
+	}
+	return n >= 1 && n <= max;
+}
+
+/* A pci spec's grammar, checked before libxlutil sees it: libxlutil 4.17's
+ * xlu_pci_parse_spec_string reads past the end of a malformed BDF
+ * ("0:00003:00,1" made it SEGV under fuzz_import), so only the form
+ * [DDDD:]BB:DD.(F|*)[@VS][,KEY=VALUE]... goes to it, KEY a word, VALUE of
+ * letters, digits and '_'.  What is well-formed it then parses as xl. */
+static bool import_pci_wellformed(const char *spec)
+{
+	const char *p = spec, *q = spec;
+
+	/* DDDD: is there when two ':' come before the '.'. */
+	if (import_hex(&q, 4) && *q == ':' && (q++, import_hex(&q, 2)) && *q == ':')
+		p = strchr(p, ':') + 1;
+	if (!import_hex(&p, 2) || *p++ != ':' || !import_hex(&p, 2) || *p++ != '.')
+		return false;
+	if (*p == '*')
+		p++;
+	else if (*p >= '0' && *p <= '7')
+		p++;
+	else
+		return false;
+	if (*p == '@' && (p++, !import_hex(&p, 2)))
+		return false;
+	while (*p == ',') {
+		const char *k = ++p;
+
+		while (islower((unsigned char)*p) || *p == '_')
+			p++;
+		if (p == k || *p++ != '=')
+			return false;
+		k = p;
+		while (isalnum((unsigned char)*p) || *p == '_')
+			p++;
+		if (p == k || p - k > 32)
+			return false;
+	}
+	return *p == '\0';
+}
+
 /* One pci spec (xl-pci-configuration: "[DDDD:]BB:DD.F[@VSLOT][,KEY=VALUE]..."),
  * parsed by libxlutil's xlu_pci_parse_spec_string, then mapped onto a
  * [pci.N] section: the BDF and the options the agent has; a virtual slot,
@@ -700,7 +750,8 @@ static int import_pci(struct import *im, int i, const char *spec,
 	d.seize = im->pci_seize;
 	fflush(im->rep);
 	off = im->replen;
-	r = xlu_pci_parse_spec_string(im->cfg, &d, spec);
+	r = import_pci_wellformed(spec) ? xlu_pci_parse_spec_string(im->cfg, &d, spec)
+					: EINVAL;
 	if (r) {
 		bool printable = strlen(spec) < 80;
 

@@ -257,6 +257,7 @@ static void bad(void)
 		{ "bad-pci-vslot.cfg", "pci[0]: a virtual slot (@VSLOT) is not supported" },
 		{ "bad-pci-dup.cfg", "pci[1]: 0000:03:00.0 also used by pci[0]" },
 		{ "bad-pci-junk.cfg", "pci[0]: 'eth0' is not a PCI device" },
+		{ "bad-pci-overrun.cfg", "pci[1]: '0:00003:00,1' is not a PCI device" },
 		{ "bad-hvm.cfg", "type: hvm is not supported yet" },
 		{ "bad-builder-hvm.cfg", "builder: hvm is not supported yet" },
 		{ "bad-unknown.cfg", "memroy: unknown or unsupported key" },
