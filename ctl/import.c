@@ -402,7 +402,9 @@ static int import_boot(struct import *im, struct agent_err *err)
 	    (rc = import_str(im, "root", &root, err)) < 0 ||
 	    (rc = import_str(im, "extra", &extra, err)) < 0)
 		return rc;
-	if (!kernel)
+	/* kernel = "" is as good as none: the agent's key is required and
+	 * its empty value is no value (fuzz_import found it accepted). */
+	if (!kernel || !*kernel)
 		return err_set(err, EINVAL, "kernel: missing (the agent boots a dom0 "
 			       "kernel; there is no bootloader)");
 	if ((rc = import_put_vm(im, "kernel", kernel, "kernel", err)) < 0)
