@@ -964,7 +964,13 @@ out:
 	free(im.headbuf);
 	free(im.bodybuf);
 	free(data);
-	if (rc < 0 && errbuf && errlen)
+	if (rc < 0 && errbuf && errlen) {
+		/* One line, printable: messages quote the file's values (a
+		 * name with "\n" in it, fuzz_import found). */
+		for (char *c = err.msg; *c; c++)
+			if (iscntrl((unsigned char)*c))
+				*c = '?';
 		snprintf(errbuf, errlen, "%s", err.msg);
+	}
 	return rc;
 }

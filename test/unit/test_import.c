@@ -277,6 +277,7 @@ static void bad(void)
 		{ "bad-comment-in-extra.cfg", "extra: 'quiet ;rest'" },
 		{ "bad-no-name.cfg", "name: missing" },
 		{ "bad-empty-kernel.cfg", "kernel: missing" },
+		{ "bad-newline-name.cfg", "name: 'web?line2.example' has a '.'" },
 		{ "bad-vdev.cfg", "disk[0]: vdev: 'hda' is not xvda .. xvdp" },
 		{ "bad-partition-vdev.cfg", "disk[0]: vdev: 'xvda2' is not xvda .. xvdp" },
 		{ "bad-mac.cfg", "vif[0]: mac: '01:00:5e:00:00:01'" },
