@@ -63,6 +63,7 @@ struct dm_args {
 	unsigned nnics;			/* at most DM_MAX_DEVS */
 	const struct dm_disk *disks;
 	unsigned ndisks;		/* at most DM_MAX_DEVS */
+	bool ahci;			/* the disks on an AHCI controller, not IDE */
 	unsigned timeout_s;		/* for "running" */
 	dm_ready_fn *ready;
 	void *ready_arg;

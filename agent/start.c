@@ -514,6 +514,7 @@ static int dm_stage_run(struct core *co, struct start *st)
 		.nnics = nnics,
 		.disks = disks,
 		.ndisks = ndisks,
+		.ahci = c->hdtype == HD_AHCI,
 		.timeout_s = (unsigned)co->conf->dm_timeout,
 		.ready = dm_ready,
 		.ready_arg = st,

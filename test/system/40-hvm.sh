@@ -18,7 +18,7 @@
 #    for).  The same for a device model an earlier run of the agent
 #    started (the agent SIGKILLed, restarted: it adopts the guest and
 #    watches the device model), from here on with the VM booting from its
-#    disk (no kernel; [vbd.0] the boot disk, boot = c).
+#    disk (no kernel; [vbd.0] the boot disk, boot = c, hdtype = ahci).
 #  - A start by request reaches the guest's marker on its console; the
 #    nodes xl writes for the same guest are there; the agent is SIGKILLed
 #    and restarted (it adopts the running guest); a stop ends halted with
@@ -26,10 +26,11 @@
 #    its pid node), no device-model nodes, no /local/domain/D, no /vm/UUID,
 #    no loop device or vbd backend.
 # One boot to the marker, from the disk: SeaBIOS reads the 17 MB of kernel
-# and initrd through INT13 from the emulated IDE disk.  A direct kernel
-# boot loads them through fw_cfg a byte per I/O exit (docs/bench.md): the
-# marker came 50-150 s after the start on a quiet host, 345 s on a loaded
-# one.  The rest costs seconds.
+# and initrd through INT13 from the emulated AHCI disk, by DMA.  A direct
+# kernel boot loads them through fw_cfg, which qemu 7.2 serves without DMA
+# for Xen; an IDE disk is read by port I/O, a few exits per sector, and was
+# slower still (docs/bench.md, "Why an HVM direct kernel boot is slow").
+# The rest costs seconds.
 . /usr/lib/xsagent/tests/lib.sh
 # What to look at when a check fails: Xen's, the device model's and the
 # guest's last words.
@@ -60,7 +61,7 @@ EOF
 boot_img=$dir/boot.img
 disk_vm_file() {
 	hvm_boot_disk $boot_img "console=hvc0 loglevel=4 xsa.marker=$vm xsa.disk=none"
-	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nboot = c\non_crash = destroy\n[vbd.0]\ntarget = %s\nvdev = xvda\n' \
+	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nboot = c\nhdtype = ahci\non_crash = destroy\n[vbd.0]\ntarget = %s\nvdev = xvda\n' \
 		$vm $uuid $boot_img >$dir/vms/$vm.ini
 }
 # Fake device models: one that fails at once, one that never says running
@@ -222,7 +223,8 @@ run_start hvm-adopt
 check_eq "vbd xvda in the task" "$(xs $XSA_ROOT/task/hvm-adopt/devices/vbd-xvda)" connected
 case $cmd in
 *" -kernel "*) fail "device model of a VM booting from its disk has -kernel: $cmd" ;;
-*" -boot order=c "*" -drive file=$boot_img,if=ide,index=0,"*) pass "device model: no -kernel, boot order c, the boot disk on IDE" ;;
+*" -boot order=c "*" -device ahci,id=ahci0 -drive file=$boot_img,if=none,id=ahcidisk-0,format=raw,cache=writeback -device ide-hd,bus=ahci0.0,unit=0,drive=ahcidisk-0"*)
+	pass "device model: no -kernel, boot order c, the boot disk on AHCI port 0" ;;
 *) fail "device model command line (boot from disk): $cmd" ;;
 esac
 kill_agent
@@ -244,8 +246,8 @@ check_eq "xl list shows it" "$(xl list | awk -v d="$domid" '$2 == d { print $1 }
 # The boot to the marker; a bed fault (lib.sh, follow_bed_fault) on the
 # way is followed to the domain the agent restarts, whose device model is
 # then the one to watch.  Up to 360 s: the bound of the direct kernel boot
-# this used to be (its fw_cfg copy alone took 40-200 s); the boot from
-# the disk needs far less.
+# this used to be (its fw_cfg copy alone took 40-200 s), kept for a
+# loaded host.
 # Markers are counted: a boot after a fault writes to the same console log.
 markers() { grep -c "XSAGENT-GUEST-UP $vm" /var/log/xen/console/guest-$vm.log 2>/dev/null; }
 seen=0

@@ -1,8 +1,8 @@
 #!/bin/sh
 # TEST_TIMEOUT: 1200
 # An HVM guest with devices: a vif on xenbr0 (emulated NIC e1000 beside the
-# PV vif) and two file-backed disks (emulated IDE disks beside the PV
-# disks): xvda, the bed's boot disk (SYSLINUX, the test guest's kernel and
+# PV vif) and two file-backed disks (emulated disks on an AHCI controller,
+# hdtype = ahci, beside the PV disks): xvda, the bed's boot disk (SYSLINUX, the test guest's kernel and
 # initrd, its command line written in by lib.sh hvm_boot_disk), which the
 # BIOS boots (no kernel key: boot = c), and xvdb, the disk with the marker
 # the guest reads (xsa.disk=xvdb); with vga = std and serial = file: (what
@@ -16,20 +16,22 @@
 #    off, which Xen takes for a poweroff: the VM ends halted, nothing left
 #    (costs seconds: no kernel).
 #  - The start: the device model's command line has the NIC on the tap
-#    vifD.0-emu, the two IDE drives (index 0 and 1), the VGA card, the
+#    vifD.0-emu, the AHCI controller with the two disks (ports 0 and 1;
+#    the boot-from-disk guest above has its disk on IDE), the VGA card, the
 #    serial file and the boot order, and no -kernel; the tap is on xenbr0
 #    beside vifD.0; the PV backends are connected; memory/videoram says the
 #    card's 16 MiB.
 #  - The guest, booted from xvda, reads the marker on xvdb, answers ping
-#    from dom0 (the guest's PV drivers unplug the emulated disks and NIC
-#    and use their own, as with xl).
+#    from dom0 (the guest's PV drivers unplug the emulated NIC and use
+#    their own devices, as with xl; its kernel has no AHCI driver, so it
+#    never uses the emulated disks).
 #  - The guest powers off: nothing is left (no qemu, no tap, no vif, no
 #    loop device, no nodes).
 #  - A second start destroyed in the middle of its boot (before the
 #    marker): nothing is left either.
 # One boot to the marker, from the disk (SeaBIOS reads the 17 MB of kernel
-# and initrd through INT13; the direct kernel boot this test used before
-# loaded them through fw_cfg a byte per I/O exit, 50-150 s on a quiet
+# and initrd through INT13 from the AHCI disk, by DMA; the direct kernel
+# boot this test used before loaded them through fw_cfg, ~40 s of a quiet
 # host: docs/bench.md); the destroyed one is cut short.
 . /usr/lib/xsagent/tests/lib.sh
 . /usr/lib/xsagent/tests/lib-devices.sh
@@ -47,7 +49,7 @@ diag() {
 boot_img=$DEV_DIR/boot-$vm.img
 hvm_boot_disk $boot_img "console=hvc0 loglevel=4 xsa.marker=$vm xsa.ip=192.0.2.3/24 xsa.disk=xvdb"
 hvm_file() { # EXTRA-VM-LINES
-	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nvga = std\nserial = file:%s\nboot = c\n%b[vif.0]\nbridge = xenbr0\nmodel = e1000\n[vbd.0]\ntarget = %s\nvdev = xvda\n[vbd.1]\ntarget = %s\nvdev = xvdb\n' \
+	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nvga = std\nserial = file:%s\nboot = c\nhdtype = ahci\n%b[vif.0]\nbridge = xenbr0\nmodel = e1000\n[vbd.0]\ntarget = %s\nvdev = xvda\n[vbd.1]\ntarget = %s\nvdev = xvdb\n' \
 		$vm $uuid $serial "$1" $boot_img $DEV_IMG >$DEV_DIR/vms/$vm.ini
 }
 # no tap, and the lib's no_devices_left (no loop, no vif*, no backends)
@@ -138,8 +140,9 @@ dm_has "the serial file" "* -serial file:$serial *"
 dm_has "the VGA card" "* -device VGA,vgamem_mb=16 *"
 dm_has "the boot order" "* -boot order=c *"
 dm_has "the NIC" "* -device e1000,id=nic0,netdev=net0,mac=$mac -netdev type=tap,id=net0,ifname=vif$d.0-emu,script=no,downscript=no *"
-dm_has "the IDE boot disk" "* -drive file=$boot_img,if=ide,index=0,media=disk,format=raw,cache=writeback*"
-dm_has "the IDE marker disk" "* -drive file=$DEV_IMG,if=ide,index=1,media=disk,format=raw,cache=writeback*"
+dm_has "the AHCI controller" "* -device ahci,id=ahci0 *"
+dm_has "the boot disk on AHCI port 0" "* -drive file=$boot_img,if=none,id=ahcidisk-0,format=raw,cache=writeback -device ide-hd,bus=ahci0.0,unit=0,drive=ahcidisk-0*"
+dm_has "the marker disk on AHCI port 1" "* -drive file=$DEV_IMG,if=none,id=ahcidisk-1,format=raw,cache=writeback -device ide-hd,bus=ahci0.1,unit=0,drive=ahcidisk-1*"
 case $cmd in *"-net none"*) fail "device model has -net none with a NIC: $cmd" ;; esac
 pass "no '-net none' beside the NIC"
 case $cmd in *" -kernel "*) fail "device model of a VM booting from its disk has -kernel: $cmd" ;; esac
