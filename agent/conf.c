@@ -16,6 +16,7 @@ const char *const conf_tsc_modes[] = { "default", "always_emulate", "native",
 const char *const conf_vbd_modes[] = { "r", "w", NULL };
 const char *const conf_vga_kinds[] = { "none", "std", "cirrus", NULL };
 const char *const conf_nic_models[] = { "rtl8139", "e1000", NULL };
+const char *const conf_hd_types[] = { "ide", "ahci", NULL };
 const char *const conf_rdm_policies[] = { "strict", "relaxed", NULL };
 
 #define X_STR(k, d, len, doc) { #k, CK_STR, offsetof(S, k), d, 0, len, NULL, doc },

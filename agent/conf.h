@@ -44,6 +44,8 @@ extern const char *const conf_vbd_modes[];
 extern const char *const conf_vga_kinds[];	/* HVM: the emulated graphics card */
 enum vga_kind { VGA_NONE, VGA_STD, VGA_CIRRUS };
 extern const char *const conf_nic_models[];	/* HVM: the emulated NIC */
+extern const char *const conf_hd_types[];	/* HVM: the disks' controller */
+enum hd_type { HD_IDE, HD_AHCI };
 extern const char *const conf_rdm_policies[];	/* "strict", "relaxed" */
 enum vbd_mode { VBD_MODE_R, VBD_MODE_W };
 

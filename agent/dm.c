@@ -445,8 +445,8 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 {
 	char domid[16], mem[16], boot[16], vga[48];
 	char nic[DM_MAX_DEVS][96], net[DM_MAX_DEVS][96], drive[DM_MAX_DEVS][1200];
-	char pci[DM_MAX_DEVS][96];
-	const char *argv[48 + 6 * DM_MAX_DEVS];
+	char pci[DM_MAX_DEVS][96], hd[DM_MAX_DEVS][64];
+	const char *argv[48 + 10 * DM_MAX_DEVS];
 	struct dm *dm = NULL;
 	int n = 0, logfd = -1, rc;
 	pid_t pid;
@@ -553,9 +553,15 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 	argv[n++] = "xenfv,suppress-vmdesc=on";
 	argv[n++] = "-m";
 	argv[n++] = mem;
-	/* A raw image on the IDE bus, as libxl gives the first four disks.
-	 * qemu takes ',' in a file name as an option separator: such a path
-	 * is refused here, not misread. */
+	/* A raw image on the IDE bus, as libxl gives the first four disks,
+	 * or (hdtype = ahci) on the port of an AHCI controller, as libxl's
+	 * hdtype=ahci does: SeaBIOS then reads it by DMA, not a sector per
+	 * few I/O exits.  qemu takes ',' in a file name as an option
+	 * separator: such a path is refused here, not misread. */
+	if (a->ahci && a->ndisks) {
+		argv[n++] = "-device";
+		argv[n++] = "ahci,id=ahci0";
+	}
 	for (unsigned i = 0; i < a->ndisks; i++) {
 		if (strchr(a->disks[i].target, ',')) {
 			rc = err_set(err, EINVAL, "device model: disk %s has a ',' in "
@@ -563,11 +569,24 @@ int dm_start(struct loop *l, struct store *s, const struct dm_args *a,
 				     a->disks[i].target);
 			goto out;
 		}
-		snprintf(drive[i], sizeof(drive[i]),
-			 "file=%s,if=ide,index=%u,media=disk,format=raw,cache=writeback",
-			 a->disks[i].target, a->disks[i].index);
+		if (a->ahci) {
+			snprintf(drive[i], sizeof(drive[i]),
+				 "file=%s,if=none,id=ahcidisk-%u,format=raw,cache=writeback",
+				 a->disks[i].target, a->disks[i].index);
+			snprintf(hd[i], sizeof(hd[i]),
+				 "ide-hd,bus=ahci0.%u,unit=0,drive=ahcidisk-%u",
+				 a->disks[i].index, a->disks[i].index);
+		} else {
+			snprintf(drive[i], sizeof(drive[i]),
+				 "file=%s,if=ide,index=%u,media=disk,format=raw,cache=writeback",
+				 a->disks[i].target, a->disks[i].index);
+		}
 		argv[n++] = "-drive";
 		argv[n++] = drive[i];
+		if (a->ahci) {
+			argv[n++] = "-device";
+			argv[n++] = hd[i];
+		}
 	}
 	/* Passed-through devices, as libxl adds them through QMP (its id
 	 * form: pci-pt-BB_DD.F); the guest's bus slot is qemu's choice. */

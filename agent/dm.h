@@ -72,6 +72,7 @@ struct dm_args {
 	unsigned nnics;			/* at most DM_MAX_DEVS */
 	const struct dm_disk *disks;
 	unsigned ndisks;		/* at most DM_MAX_DEVS */
+	bool ahci;			/* the disks on an AHCI controller, not IDE */
 	const struct dm_pci *pcis;
 	unsigned npcis;			/* at most DM_MAX_DEVS */
 	unsigned timeout_s;		/* for "running" */

@@ -521,6 +521,7 @@ static int dm_stage_run(struct core *co, struct start *st)
 		.nnics = nnics,
 		.disks = disks,
 		.ndisks = ndisks,
+		.ahci = c->hdtype == HD_AHCI,
 		.pcis = pcis,
 		.npcis = npcis,
 		.timeout_s = (unsigned)co->conf->dm_timeout,

@@ -299,7 +299,7 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 		/* The keys of an emulated machine mean nothing to a PV or PVH
 		 * guest: refused rather than ignored (xl ignores them). */
 		static const char *const hvm_keys[] = { "vga", "serial", "viridian",
-							"boot" };
+							"boot", "hdtype" };
 
 		for (size_t i = 0; i < sizeof(hvm_keys) / sizeof(hvm_keys[0]); i++) {
 			const struct conf_key *k = conf_find(conf_vm_keys, conf_vm_nkeys,

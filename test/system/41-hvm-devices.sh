@@ -1,10 +1,13 @@
 #!/bin/sh
 # TEST_TIMEOUT: 1200
 # An HVM guest with devices: a vif on xenbr0 (emulated NIC e1000 beside the
-# PV vif) and a file-backed disk (emulated IDE disk beside the PV disk),
-# with vga = std and serial = file: (what comes out of COM1 is checked with
-# the boot sector below: a kernel's console on an emulated UART under TCG
-# is too slow for the suite).
+# PV vif) and two file-backed disks (emulated disks on an AHCI controller,
+# hdtype = ahci, beside the PV disks): xvda, the bed's boot disk (SYSLINUX, the test guest's kernel and
+# initrd, its command line written in by lib.sh hvm_boot_disk), which the
+# BIOS boots (no kernel key: boot = c), and xvdb, the disk with the marker
+# the guest reads (xsa.disk=xvdb); with vga = std and serial = file: (what
+# comes out of COM1 is checked with the boot sector below: a kernel's
+# console on an emulated UART under TCG is too slow for the suite).
 #  - viridian = yes is accepted by Xen (a start that gets as far as the
 #    device model: a fake one that never says running; costs seconds).
 #  - Boot from disk: an HVM VM without a kernel, whose first disk holds a
@@ -13,17 +16,23 @@
 #    off, which Xen takes for a poweroff: the VM ends halted, nothing left
 #    (costs seconds: no kernel).
 #  - The start: the device model's command line has the NIC on the tap
-#    vifD.0-emu, the IDE drive, the VGA card, the serial file and the boot
-#    order; the tap is on xenbr0 beside vifD.0; the PV backends are
-#    connected; memory/videoram says the card's 16 MiB.
-#  - The guest reads the marker on its disk, answers ping from dom0 (the
-#    guest's PV drivers unplug the emulated disk and NIC and use their
-#    own, as with xl).
+#    vifD.0-emu, the AHCI controller with the two disks (ports 0 and 1;
+#    the boot-from-disk guest above has its disk on IDE), the VGA card, the
+#    serial file and the boot order, and no -kernel; the tap is on xenbr0
+#    beside vifD.0; the PV backends are connected; memory/videoram says the
+#    card's 16 MiB.
+#  - The guest, booted from xvda, reads the marker on xvdb, answers ping
+#    from dom0 (the guest's PV drivers unplug the emulated NIC and use
+#    their own devices, as with xl; its kernel has no AHCI driver, so it
+#    never uses the emulated disks).
 #  - The guest powers off: nothing is left (no qemu, no tap, no vif, no
 #    loop device, no nodes).
 #  - A second start destroyed in the middle of its boot (before the
 #    marker): nothing is left either.
-# One boot to the marker (~50 s under TCG); the destroyed one is cut short.
+# One boot to the marker, from the disk (SeaBIOS reads the 17 MB of kernel
+# and initrd through INT13 from the AHCI disk, by DMA; the direct kernel
+# boot this test used before loaded them through fw_cfg, ~40 s of a quiet
+# host: docs/bench.md); the destroyed one is cut short.
 . /usr/lib/xsagent/tests/lib.sh
 . /usr/lib/xsagent/tests/lib-devices.sh
 vm=hvmdev
@@ -37,9 +46,11 @@ diag() {
 	echo "--- serial (tail)"; tail -c 600 $serial 2>/dev/null; echo
 	echo "--- xl list"; xl list
 }
+boot_img=$DEV_DIR/boot-$vm.img
+hvm_boot_disk $boot_img "console=hvc0 loglevel=4 xsa.marker=$vm xsa.ip=192.0.2.3/24 xsa.disk=xvdb"
 hvm_file() { # EXTRA-VM-LINES
-	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nkernel = /var/lib/xsagent/guest/vmlinuz\nramdisk = /var/lib/xsagent/guest/initrd\ncmdline = console=hvc0 loglevel=4 xsa.marker=%s xsa.ip=192.0.2.3/24\nvga = std\nserial = file:%s\nboot = c\n%b[vif.0]\nbridge = xenbr0\nmodel = e1000\n[vbd.0]\ntarget = %s\nvdev = xvda\n' \
-		$vm $uuid $vm $serial "$1" $DEV_IMG >$DEV_DIR/vms/$vm.ini
+	printf '[vm]\nname = %s\nuuid = %s\ntype = hvm\nmemory = 256\nvga = std\nserial = file:%s\nboot = c\nhdtype = ahci\n%b[vif.0]\nbridge = xenbr0\nmodel = e1000\n[vbd.0]\ntarget = %s\nvdev = xvda\n[vbd.1]\ntarget = %s\nvdev = xvdb\n' \
+		$vm $uuid $serial "$1" $boot_img $DEV_IMG >$DEV_DIR/vms/$vm.ini
 }
 # no tap, and the lib's no_devices_left (no loop, no vif*, no backends)
 no_hvm_left() {
@@ -113,8 +124,10 @@ d=$(xs $XSA_ROOT/task/hv1/domid)
 be=/local/domain/0/backend
 check_eq "vif 0 in the task" "$(xs $XSA_ROOT/task/hv1/devices/vif-0)" connected
 check_eq "vbd xvda in the task" "$(xs $XSA_ROOT/task/hv1/devices/vbd-xvda)" connected
+check_eq "vbd xvdb in the task" "$(xs $XSA_ROOT/task/hv1/devices/vbd-xvdb)" connected
 check_eq "vif backend hotplug-status" "$(xs $be/vif/$d/0/hotplug-status)" connected
-check_eq "vbd backend hotplug-status" "$(xs $be/vbd/$d/51712/hotplug-status)" connected
+check_eq "vbd xvda backend hotplug-status" "$(xs $be/vbd/$d/51712/hotplug-status)" connected
+check_eq "vbd xvdb backend hotplug-status" "$(xs $be/vbd/$d/51728/hotplug-status)" connected
 check_eq "vif$d.0 is on xenbr0" "$(basename "$(readlink /sys/class/net/vif$d.0/master)")" xenbr0
 check_eq "tap vif$d.0-emu is on xenbr0" "$(basename "$(readlink /sys/class/net/vif$d.0-emu/master)")" xenbr0
 check_eq "tap vif$d.0-emu is up" "$(($(cat /sys/class/net/vif$d.0-emu/flags) & 1))" 1
@@ -127,12 +140,16 @@ dm_has "the serial file" "* -serial file:$serial *"
 dm_has "the VGA card" "* -device VGA,vgamem_mb=16 *"
 dm_has "the boot order" "* -boot order=c *"
 dm_has "the NIC" "* -device e1000,id=nic0,netdev=net0,mac=$mac -netdev type=tap,id=net0,ifname=vif$d.0-emu,script=no,downscript=no *"
-dm_has "the IDE disk" "* -drive file=$DEV_IMG,if=ide,index=0,media=disk,format=raw,cache=writeback*"
+dm_has "the AHCI controller" "* -device ahci,id=ahci0 *"
+dm_has "the boot disk on AHCI port 0" "* -drive file=$boot_img,if=none,id=ahcidisk-0,format=raw,cache=writeback -device ide-hd,bus=ahci0.0,unit=0,drive=ahcidisk-0*"
+dm_has "the marker disk on AHCI port 1" "* -drive file=$DEV_IMG,if=none,id=ahcidisk-1,format=raw,cache=writeback -device ide-hd,bus=ahci0.1,unit=0,drive=ahcidisk-1*"
 case $cmd in *"-net none"*) fail "device model has -net none with a NIC: $cmd" ;; esac
 pass "no '-net none' beside the NIC"
-# The kernel and initrd come through fw_cfg without DMA (~40 s of an idle
-# host's TCG; docs/bench.md): on a loaded host the marker came 345 s after
-# xl create of the same guest.
+case $cmd in *" -kernel "*) fail "device model of a VM booting from its disk has -kernel: $cmd" ;; esac
+pass "no -kernel: the BIOS boots the disk"
+# Up to 600 s: the bound of the direct kernel boot this used to be (its
+# kernel and initrd through fw_cfg without DMA: on a loaded host the
+# marker came 345 s after xl create of the same guest; docs/bench.md).
 # A bed fault on the way (lib.sh, follow_bed_fault) is followed to the
 # domain the agent restarts (on_reboot), whose devices are then the ones.
 domid=$d
@@ -182,3 +199,4 @@ pass "no tap, vif or loop device after the destroy"
 xenstore-exists /local/domain/0/device-model/$d && fail "device-model/$d left after the destroy"
 xsa_stop_agent
 no_leak /tmp/snap.before "a destroy in the middle of an HVM boot"
+rm -f $boot_img

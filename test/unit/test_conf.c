@@ -84,8 +84,9 @@ int main(void)
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && vm->valid && vm->conf.type == VM_TYPE_HVM, "type = hvm");
 	ok(vm->conf.vga == VGA_NONE && !strcmp(vm->conf.serial, "none") &&
-	   vm->conf.viridian == 0 && !strcmp(vm->conf.boot, "cda"),
-	   "HVM keys default: vga none, serial none, viridian no, boot cda");
+	   vm->conf.viridian == 0 && !strcmp(vm->conf.boot, "cda") &&
+	   vm->conf.hdtype == HD_IDE,
+	   "HVM keys default: vga none, serial none, viridian no, boot cda, hdtype ide");
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
@@ -97,12 +98,13 @@ int main(void)
 		chmod(sp, 0755);
 	}
 	p = put("hvm2.ini", GOOD_VM "type = hvm\nvga = cirrus\nserial = file:/var/log/s.log\n"
-			    "viridian = yes\nboot = dc\n[vif.0]\nmodel = e1000\n[vif.1]\n");
+			    "viridian = yes\nboot = dc\nhdtype = ahci\n[vif.0]\nmodel = e1000\n[vif.1]\n");
 	vm = vm_load_file(p, dir, &d);
 	ok(vm && vm->valid && d.n == 0, "HVM keys set");
 	ok(vm->conf.vga == VGA_CIRRUS && vm->conf.viridian == 1 &&
 	   !strcmp(vm->conf.serial, "file:/var/log/s.log") &&
-	   !strcmp(vm->conf.boot, "dc"), "vga, serial, viridian, boot read");
+	   !strcmp(vm->conf.boot, "dc") && vm->conf.hdtype == HD_AHCI,
+	   "vga, serial, viridian, boot, hdtype read");
 	ok(!strcmp(conf_nic_models[vm->vif[0].model], "e1000") &&
 	   !strcmp(conf_nic_models[vm->vif[1].model], "rtl8139"),
 	   "vif model set, and rtl8139 by default (as xl)");
@@ -110,7 +112,7 @@ int main(void)
 	conf_diag_dispose(&d);
 
 	p = put("hvm3.ini", GOOD_VM "type = hvm\nvga = vesa\nserial = /dev/ttyS0\n"
-			    "viridian = maybe\nboot = cc\n[vif.0]\nmodel = virtio\n");
+			    "viridian = maybe\nboot = cc\nhdtype = scsi\n[vif.0]\nmodel = virtio\n");
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid, "bad HVM keys refused");
 	ok(has(&d, "hvm3.ini:7: vga: 'vesa' is not one of"), "vga = vesa refused with its line");
@@ -118,7 +120,8 @@ int main(void)
 	   "serial = a host device refused with its line");
 	ok(has(&d, "hvm3.ini:9: viridian: 'maybe' is not one of"), "viridian = maybe refused");
 	ok(has(&d, "hvm3.ini:10: boot: 'cc' is not a boot order"), "boot = cc refused");
-	ok(has(&d, "hvm3.ini:12: model: 'virtio' is not one of"), "vif model virtio refused");
+	ok(has(&d, "hvm3.ini:11: hdtype: 'scsi' is not one of"), "hdtype = scsi refused");
+	ok(has(&d, "hvm3.ini:13: model: 'virtio' is not one of"), "vif model virtio refused");
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
@@ -151,11 +154,12 @@ int main(void)
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
-	p = put("pvvga.ini", GOOD_VM "vga = std\nviridian = no\n[vif.0]\nmodel = e1000\n");
+	p = put("pvvga.ini", GOOD_VM "vga = std\nviridian = no\nhdtype = ahci\n[vif.0]\nmodel = e1000\n");
 	vm = vm_load_file(p, dir, &d);
 	ok(vm && !vm->valid && has(&d, "pvvga.ini: vga is only for type = hvm") &&
 	   has(&d, "pvvga.ini: viridian is only for type = hvm") &&
-	   has(&d, "pvvga.ini:9: [vif.0] model is only for type = hvm"),
+	   has(&d, "pvvga.ini: hdtype is only for type = hvm") &&
+	   has(&d, "pvvga.ini:10: [vif.0] model is only for type = hvm"),
 	   "HVM keys in a PV VM refused, each named");
 	vm_free(vm);
 	conf_diag_dispose(&d);
