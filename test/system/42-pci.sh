@@ -10,7 +10,8 @@
 # - seize = yes binds it to pciback; the guest sees 1234:11e8; after a stop
 #   it is assignable again and a second VM gets it;
 # - an HVM guest gets it through its device model and sees it on its bus;
-#   after its stop it is assignable again;
+#   the agent is SIGKILLed and restarted, adopts it and reads its device
+#   back from its record; after its stop it is assignable again;
 # - kill -9 of the agent while a start holds the device (held before the
 #   devices stage, after pci): the restarted agent rolls the start back
 #   and the device is free, nothing leaked.
@@ -118,15 +119,20 @@ xsa_stop_agent
 # xen-pci-passthrough), no pciback backend, the agent's record instead;
 # the guest finds 1234:11e8 on its emulated PCI bus.  The stop gives it
 # back, assignable.
+# It boots from the bed's boot disk on AHCI (lib.sh hvm_boot_disk), which
+# also gives it a PV disk.
+hvm_boot_disk /tmp/pcih-boot.img "console=hvc0 loglevel=4 xsa.marker=pcih xsa.disk=none xsa.pci=1"
 cat >$DEV_DIR/vms/pcih.ini <<EOF
 [vm]
 name = pcih
 uuid = 00000000-0000-4000-8000-000000004105
 type = hvm
 memory = 256
-kernel = /var/lib/xsagent/guest/vmlinuz
-ramdisk = /var/lib/xsagent/guest/initrd
-cmdline = console=hvc0 loglevel=4 xsa.marker=pcih xsa.pci=1
+boot = c
+hdtype = ahci
+[vbd.0]
+target = /tmp/pcih-boot.img
+vdev = xvda
 [pci.0]
 bdf = $BDF
 permissive = yes
@@ -143,14 +149,24 @@ check_eq "no pciback backend for an HVM guest" \
 dmpid=$(xs /local/domain/$d/image/device-model-pid)
 check_match "device model command line" "$(tr '\0' ' ' </proc/$dmpid/cmdline)" \
 	"* -device xen-pci-passthrough,id=pci-pt-00_01.0,hostaddr=$BDF,permissive=on *"
-# The kernel comes through fw_cfg (docs/bench.md): minutes on a slow host.
-wait_until 600 console_has pcih "XSAGENT-GUEST-IDLE" ||
+wait_until 300 console_has pcih "XSAGENT-GUEST-IDLE" ||
 	fail "pcih not idle: $(tail -n 5 /var/log/xen/console/guest-pcih.log; tail -n 5 /var/log/xen/qemu-dm-pcih.log)"
 check_match "the HVM guest sees the device" \
 	"$(grep XSAGENT-GUEST-PCI /var/log/xen/console/guest-pcih.log | grep 1234:11e8)" \
 	"XSAGENT-GUEST-PCI 0000:00:*.0 1234:11e8*"
+# The agent SIGKILLed and restarted: it adopts the guest and reads its
+# devices back from the record, so that the stop releases them.
+kill -9 $XSA_PID
+wait "$XSA_PID" 2>/dev/null
+XSA_PID=
+xsa_start_agent $DEV_DIR/xsagent.ini
+check_eq "pcih adopted by the restarted agent" "$(xs $XSA_ROOT/vm/pcih/state)" running
+check_eq "its record after the restart" "$(xs /local/domain/0/xsagent-pci/$d/dev-0)" $BDF
 xsa_request h2 "stop pcih"
 check_eq "stop of the HVM guest" "$(xsa_wait_task h2 180)" done
+grep -q "pcih: $BDF released by domain $d" $XSA_LOG ||
+	fail "the restarted agent's stop did not release $BDF: $(grep -a pcih $XSA_LOG | tail -n 5)"
+pass "the restarted agent's stop released $BDF (read back from the record)"
 assignable || fail "not assignable after the HVM guest's stop: driver '$(drv)', $(xl pci-assignable-list 2>&1)"
 pass "assignable again after the HVM guest's stop"
 check_eq "its record" "$(xenstore-exists /local/domain/0/xsagent-pci/$d && echo there)" ""
