@@ -224,12 +224,20 @@ static int build_child(void *arg, int fd)
 	 * builder's mappings take a while and the parent need not wait. */
 	child_write_all(fd, &msg, sizeof(msg));
 	close(fd);
-	if (built && args->kernel_cache_out &&
-	    kcache_prepare(args->kernel_cache_out) == 0) {
+	if (built && args->kernel_cache_out) {
 		struct agent_err e;
+		int src = kcache_prepare(args->kernel_cache_out);
 
-		if (hv_built_save_kernel(built, &e) == 1)
+		err_clear(&e);
+		if (src < 0)
+			log_warn("kernel cache %s: %s", args->kernel_cache_out, strerror(-src));
+		else if ((src = hv_built_save_kernel(built, &e)) == 1)
 			kcache_prune(args->kernel_cache_out);
+		else if (src < 0)
+			log_warn("%s", e.msg);
+		else
+			log_warn("kernel cache %s: nothing to keep (the builder did not "
+				 "decompress the kernel)", args->kernel_cache_out);
 	}
 	hv_built_release(built);
 	return msg.rc ? 1 : 0;
