@@ -22,7 +22,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +48,6 @@ struct import {
 	struct vm_conf vm;
 	char vdev[IMPORT_MAX_DEVS][32];	/* disk[i]'s vdev, as the agent compares */
 	char bdf[IMPORT_MAX_DEVS][16];	/* pci[i]'s device, canonical */
-	bool pci_defaults_read;
 	long pci_permissive, pci_msitranslate, pci_seize;	/* xl's defaults */
 };
 
@@ -645,32 +643,32 @@ out:
 	return rc;
 }
 
-/* xl's global pci_* settings, each entry's default: a boolean 0/1 (xl's
- * own defaults: msitranslate 1, permissive 0, seize 0). */
+/* A boolean setting, 0 or 1 as xl takes it; dflt when absent. */
+static int import_bool01(struct import *im, const char *key, long dflt, long *v,
+			 struct agent_err *err)
+{
+	bool set;
+	int rc = import_num(im, key, v, &set, err);
+
+	if (rc < 0)
+		return rc;
+	if (!set)
+		*v = dflt;
+	else if (*v != 0 && *v != 1)
+		return err_set(err, EINVAL, "%s: %ld is not 0 or 1", key, *v);
+	return 0;
+}
+
+/* xl's global pci_* settings, each pci= entry's defaults (xl's own:
+ * permissive 0, msitranslate 1, seize 0). */
 static int import_pci_defaults(struct import *im, struct agent_err *err)
 {
-	static const struct { const char *key; long dflt; size_t off; } g[] = {
-		{ "pci_permissive", 0, offsetof(struct import, pci_permissive) },
-		{ "pci_msitranslate", 1, offsetof(struct import, pci_msitranslate) },
-		{ "pci_seize", 0, offsetof(struct import, pci_seize) },
-	};
 	int rc;
 
-	if (im->pci_defaults_read)
-		return 0;
-	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
-		long *v = (long *)((char *)im + g[i].off);
-		bool set;
-
-		if ((rc = import_num(im, g[i].key, v, &set, err)) < 0)
-			return rc;
-		if (!set)
-			*v = g[i].dflt;
-		else if (*v != 0 && *v != 1)
-			return err_set(err, EINVAL, "%s: %ld is not 0 or 1", g[i].key, *v);
-	}
-	im->pci_defaults_read = true;
-	return 0;
+	if ((rc = import_bool01(im, "pci_permissive", 0, &im->pci_permissive, err)) < 0 ||
+	    (rc = import_bool01(im, "pci_msitranslate", 1, &im->pci_msitranslate, err)) < 0)
+		return rc;
+	return import_bool01(im, "pci_seize", 0, &im->pci_seize, err);
 }
 
 /* n hex digits (1..max) at *p: advances *p; false when none or more. */
@@ -736,12 +734,10 @@ static int import_pci(struct import *im, int i, const char *spec,
 	libxl_device_pci d;
 	char where[16], bdf[16];
 	size_t off;
-	int r, rc;
+	int r, rc = 0;
 
 	snprintf(where, sizeof(where), "pci[%d]", i);
 	libxl_device_pci_init(&d);
-	if ((rc = import_pci_defaults(im, err)) < 0)
-		goto out;
 	if (im->vm.type == VM_TYPE_PVH) {
 		rc = err_set(err, EINVAL, "%s: PCI passthrough is not supported for x86 "
 			     "PVH guests (xl refuses it too)", where);
@@ -938,8 +934,8 @@ int import_xlcfg(const char *cfg_path, FILE *out, char *errbuf, size_t errlen)
 	    (rc = import_actions(&im, &err)) < 0 ||
 	    (rc = import_devices(&im, "vif", import_vif, &err)) < 0 ||
 	    (rc = import_devices(&im, "disk", import_disk, &err)) < 0 ||
-	    (rc = import_devices(&im, "pci", import_pci, &err)) < 0 ||
-	    (rc = import_pci_defaults(&im, &err)) < 0)
+	    (rc = import_pci_defaults(&im, &err)) < 0 ||
+	    (rc = import_devices(&im, "pci", import_pci, &err)) < 0)
 		goto out;
 	if (fflush(im.head) || fflush(im.body)) {
 		rc = err_set(&err, ENOMEM, "out of memory");
