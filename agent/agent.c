@@ -453,10 +453,10 @@ static void agent_adopt_tasks(struct agent *a)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		char state[16], op[16], stage[32], vmkey[REQUEST_MAX_LEN + 1];
-		char domid[16], rel[128], msg[200];
+		char domid[16], rel[128], msg[200], opq[sizeof(op)];
 		struct vm *vm = NULL;
 		struct task *t;
-		bool start;
+		bool start, unreadable;
 
 		if (!request_valid_id(ids[i]) || task_find(&a->core.tasks, ids[i]))
 			continue;
@@ -466,9 +466,14 @@ static void agent_adopt_tasks(struct agent *a)
 		t->state = TASK_DONE;
 		t->ended_ms = loop_now_ms();
 		task_record(a, ids[i], "state", state, sizeof(state));
-		if (strcmp(state, "queued") && strcmp(state, "running"))
+		if (!strcmp(state, "done") || !strcmp(state, "failed"))
 			continue;
 		t->state = TASK_FAILED;
+		/* Not a state this agent writes (another dom0 writer's, or
+		 * none: the record's first write never made it): the task
+		 * ended, failed, and its record says so from now on.  Its
+		 * domid is noted all the same, for the reconciliation. */
+		unreadable = strcmp(state, "queued") && strcmp(state, "running");
 		/* Whatever it was doing to its domain, a domain gone now
 		 * leaves nodes and devices that the reconciliation removes. */
 		task_record(a, ids[i], "domid", domid, sizeof(domid));
@@ -483,7 +488,9 @@ static void agent_adopt_tasks(struct agent *a)
 			strcmp(stage, "shutdown") &&
 			(!strcmp(op, "start") || !strcmp(op, "restart") ||
 			 !strcmp(op, "reboot"));
-		snprintf(msg, sizeof(msg), "interrupted by agent restart");
+		snprintf(msg, sizeof(msg), unreadable ?
+			 "its record was unreadable at agent restart (no valid state)" :
+			 "interrupted by agent restart");
 		if (start) {
 			task_record(a, ids[i], "vm", vmkey, sizeof(vmkey));
 			vm = vm_lookup(&a->core.vms, vmkey, NULL);
@@ -511,7 +518,9 @@ static void agent_adopt_tasks(struct agent *a)
 		rec_put(&a->core.rec, rel, msg);
 		snprintf(rel, sizeof(rel), "task/%s/state", ids[i]);
 		rec_put(&a->core.rec, rel, "failed");
-		log_warn("task %s (%s%s%s): %s", ids[i], op, vm ? " " : "",
+		/* The op is the record's, not ours: quoted. */
+		request_quote(op, strlen(op), opq, sizeof(opq));
+		log_warn("task %s (%s%s%s): %s", ids[i], opq, vm ? " " : "",
 			 vm ? vm->name : "", msg);
 	}
 	free(ids);

@@ -26,6 +26,18 @@
  *   RESTART a      SIGKILL (dispose only), then the same
  *   RELOAD a       SIGHUP; a & 1: web5's VM file appears or goes first
  *   CONFLICT a     the next a % 12 transaction commits conflict
+ *   JUNK a b c ... SIGKILL, then one record the next agent reads back
+ *                  holds other bytes: a % 8 the record (a task's state, op,
+ *                  stage, domid or vm; a VM's domid or restarts; a figures
+ *                  client), b the task (an ID the client used, or one
+ *                  never used) or VM, c % 24 the number of bytes that
+ *                  follow (0: the node is gone; a NUL ends the value, as
+ *                  the store layer's string reads do); then the agent
+ *                  starts again with the same configuration.  Another dom0
+ *                  writer's bytes, or a record cut by a crash between two
+ *                  of its writes: the agent must take or refuse each
+ *                  without breaking what it promises (below), and log none
+ *                  of them unquoted
  *
  * Time is the harness's: agent/loop.c is compiled with its clock_gettime
  * and poll (fuzz.mk: -Dclock_gettime=fuzz_clock_gettime -Dpoll=fuzz_poll),
@@ -269,6 +281,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	signal(SIGPIPE, SIG_IGN);
 	trace = getenv("FUZZ_TASK_TRACE") != NULL;
+	fuzz_log_printable = 1;
 	fuzz_make_dir();
 	fuzz_write("vmlinuz", "not a kernel\n", 13, path);
 	snprintf(vms, sizeof(vms), "%s/vms", fuzz_dir);
@@ -502,7 +515,7 @@ static void trace_op(const char *op, unsigned a, unsigned b)
 /* ---- the ops --------------------------------------------------------------- */
 
 enum { OP_REQ, OP_LOOP, OP_CLOCK, OP_BUILDER, OP_GUEST, OP_STOP, OP_RESTART,
-       OP_RELOAD, OP_CONFLICT, NOPS };
+       OP_RELOAD, OP_CONFLICT, OP_JUNK, NOPS };
 
 static void op_req(uint8_t a, uint8_t b, uint8_t c)
 {
@@ -612,6 +625,30 @@ static void op_reload(uint8_t a)
 	agent_reload(&ag);
 }
 
+static void op_junk(uint8_t a, uint8_t b, const uint8_t *bytes, size_t n)
+{
+	static const char *const task_keys[] = { "state", "op", "stage", "domid", "vm" };
+	static const char *const vms[] = { "web1", "web2", "web3", "web5", "broken" };
+	char p[256], val[32];
+
+	agent_down(false);
+	memcpy(val, bytes, n);
+	val[n] = '\0';
+	if (a % 8 < 5)
+		snprintf(p, sizeof(p), ROOT "/task/%s/%s",
+			 nids && b % 8 ? ids[b % nids] : "never", task_keys[a % 8]);
+	else if (a % 8 < 7)
+		snprintf(p, sizeof(p), ROOT "/vm/%s/%s", vms[b % 5],
+			 a % 8 == 5 ? "domid" : "restarts");
+	else
+		snprintf(p, sizeof(p), ROOT "/figures/c%u", b % 2);
+	if (n)
+		fuzz_check(fake_store_write(p, val) == 0, "write a junk record");
+	else
+		fake_store_rm(p);
+	agent_up(setup);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t i = 1;
@@ -631,7 +668,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	trace_op("init", data[0] % NSETUPS, 0);
 	while (i < size && ops++ < MAX_OPS) {
 		static const char *const opn[] = { "REQ", "LOOP", "CLOCK", "BUILDER",
-			"GUEST", "STOP", "RESTART", "RELOAD", "CONFLICT" };
+			"GUEST", "STOP", "RESTART", "RELOAD", "CONFLICT", "JUNK" };
 		uint8_t op = data[i] % NOPS, a = ARG(1), b = ARG(2), c = ARG(3);
 
 		switch (op) {
@@ -674,6 +711,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fake_store_set_tx_conflicts(a % 12u);
 			i += 2;
 			break;
+		case OP_JUNK: {
+			size_t n = c % 24u, have = i + 4 < size ? size - (i + 4) : 0;
+
+			if (n > have)
+				n = have;
+			op_junk(a, b, data + i + 4, n);
+			i += 4 + n;
+			break;
+		}
 		}
 		trace_op(opn[op], a, b);
 		check_all();

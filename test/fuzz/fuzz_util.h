@@ -22,6 +22,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * sanitizers as in the agent) but not printed. */
 void __wrap_log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A harness that feeds the agent bytes it must never log as they are
+ * sets this: a line with a control character (an escape sequence, a
+ * newline that forges a second line) or a byte above 0x7e is a finding. */
+static int fuzz_log_printable;
+
 void __wrap_log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[512];
@@ -31,6 +36,12 @@ void __wrap_log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	for (const char *c = line; fuzz_log_printable && *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e) {
+			fprintf(stderr, "fuzz: a log line with byte 0x%02x: %s\n",
+				(unsigned char)*c, line);
+			abort();
+		}
 }
 
 static char fuzz_dir[64];

@@ -708,8 +708,20 @@ static void case_restart(void)
 	agent_dispose(&ag);
 	ag_up = false;
 	kill_children();
+	/* Records another dom0 writer (or a cut) left as no agent writes
+	 * them: a state that is none of the four, no state at all, an op
+	 * with a newline.  Each is taken as an ended, failed task. */
+	fake_store_write(ROOT "/task/j1/state", "\x1b[2Jdone");
+	fake_store_write(ROOT "/task/j1/op", "start\nforged line");
+	fake_store_write(ROOT "/task/j2/op", "stop");
 	if (agent_up(conf(200)) < 0)
 		return;
+	is_str(task_rec("j1", "state"), "failed", "a record with a junk state: failed");
+	is_str(task_rec("j1", "error"),
+	       "its record was unreadable at agent restart (no valid state)",
+	       "... with the reason");
+	is_str(task_rec("j2", "state"), "failed", "a record without a state: failed");
+	ok(task_rec("j2", "error") != NULL, "... with the reason");
 	is_str(task_rec("s1", "state"), "failed", "interrupted start: failed");
 	is_str(task_rec("s1", "error"), "interrupted by agent restart; rolled back",
 	       "interrupted start: error");

@@ -8,7 +8,7 @@ alone.
 """
 import os
 
-REQ, LOOP, CLOCK, BUILDER, GUEST, STOP, RESTART, RELOAD, CONFLICT = range(9)
+REQ, LOOP, CLOCK, BUILDER, GUEST, STOP, RESTART, RELOAD, CONFLICT, JUNK = range(10)
 # REQ's first argument: the request; second: the target (targets[] in the
 # harness); third: the ID (0 new, 14 one used before, 15 65 characters).
 K = dict(start=0, stop=1, reboot=2, destroy=3, pause=4, unpause=5, cancel=6,
@@ -21,6 +21,14 @@ V = dict(broken=0, web1=1, web2=2, web3=3, web5=4)
 # 7 task_max 200, retention 1 h.
 P, RB, CR, GONE, DYING, TAKES = range(6)   # GUEST's second argument
 REPORT, DIES, HALF, REAP = range(4)        # BUILDER's second argument
+# JUNK's first argument: the record; second: the task (0: an ID never
+# used, k > 0: the client's k-th % the IDs used) or the VM (J_VMS).
+J_STATE, J_OP, J_STAGE, J_DOMID, J_VM, J_VMDOMID, J_RESTARTS, J_FIGURES = range(8)
+J_VMS = dict(web1=0, web2=1, web3=2, web5=3, broken=4)
+
+
+def junk(rec, which, val):
+    return [JUNK, rec, which, len(val)] + list(val)
 
 
 def req(kind, tgt=0, idm=0, loop=True):
@@ -76,6 +84,22 @@ SEEDS = {
     + req('start', T['web1'], 0, False) + [LOOP, 0, CLOCK, 1, LOOP, 0, CLOCK, 2, LOOP, 3],
     'restart-reads-records': [1] + req('refresh') + req('unknown')
     + [RESTART, 2, LOOP, 0, RESTART, 7],
+    # Records read back after a SIGKILL that another writer (or a crash
+    # between two writes) left other than the agent wrote them.
+    'junk-state-of-a-done-task': [7] + req('refresh') + junk(J_STATE, 1, b'\x1b[2Jrunning')
+    + [LOOP, 0],
+    'junk-state-gone': [7] + req('refresh') + junk(J_STATE, 1, b''),
+    'junk-op-of-a-running-start': [7] + req('start', T['web1']) + junk(J_OP, 1, b'start\nforged')
+    + [LOOP, 0],
+    'junk-stage-and-vm': [7] + req('start', T['web2']) + built(0) + req('stop', T['web2'])
+    + junk(J_STAGE, 2, b'construct') + junk(J_VM, 2, b'\xff\xfeweb2') + [LOOP, 1],
+    'junk-domid-of-a-start': [7] + req('start', T['web3']) + junk(J_DOMID, 1, b'-1') + [LOOP, 0]
+    + junk(J_DOMID, 1, b'99999999999999999999') + [LOOP, 0],
+    'junk-record-never-made': [7] + junk(J_STATE, 0, b'queued') + junk(J_OP, 0, b'start')
+    + junk(J_VM, 0, b'web1') + [LOOP, 0],
+    'junk-vm-domid-restarts-figures': [7] + req('start', T['web2']) + built(0)
+    + junk(J_VMDOMID, J_VMS['web2'], b'7\x07') + junk(J_RESTARTS, J_VMS['web2'], b'1 2 x 99999999999')
+    + junk(J_FIGURES, 0, b'0x10') + [GUEST, V['web2'], CR, LOOP, 2],
 }
 
 if __name__ == '__main__':
