@@ -347,6 +347,41 @@ struct hv_kind {
 	void (*let_go)(struct hv_built *b);
 };
 
+/* The domain's weight and cap (xend's _initDomain set them the same way,
+ * from cpu_weight and cpu_cap).  Xen's defaults (256, no cap) are left to
+ * Xen: no call, whatever the scheduler.  Both schedulers that have the two
+ * take the same numbers; the pool a new domain is in runs Xen's default
+ * scheduler (the agent moves no domain between pools). */
+static int hv_sched_set(xc_interface *xch, unsigned domid,
+			const struct hv_create_args *a, struct agent_err *err)
+{
+	int sched = -1;
+
+	if (a->weight == HV_SCHED_WEIGHT_DEFAULT && !a->cap)
+		return 0;
+	if (xc_sched_id(xch, &sched) < 0)
+		return hv_fail(xch, err, errno, "read the scheduler's id");
+	if (sched == XEN_SCHEDULER_CREDIT) {
+		struct xen_domctl_sched_credit p = {
+			.weight = (uint16_t)a->weight, .cap = (uint16_t)a->cap,
+		};
+
+		if (xc_sched_credit_domain_set(xch, domid, &p) < 0)
+			return hv_fail(xch, err, errno, "set cpu_weight and cap (credit)");
+	} else if (sched == XEN_SCHEDULER_CREDIT2) {
+		struct xen_domctl_sched_credit2 p = {
+			.weight = (uint16_t)a->weight, .cap = (uint16_t)a->cap,
+		};
+
+		if (xc_sched_credit2_domain_set(xch, domid, &p) < 0)
+			return hv_fail(xch, err, errno, "set cpu_weight and cap (credit2)");
+	} else {
+		return err_set(err, EOPNOTSUPP, "cpu_weight and cap need the credit or "
+			       "credit2 scheduler; Xen runs scheduler %d", sched);
+	}
+	return 0;
+}
+
 static int hv_create_kind(struct hv *hv, const struct hv_kind *k,
 			  const struct hv_create_args *a, unsigned *domid_r,
 			  struct agent_err *err)
@@ -399,6 +434,8 @@ static int hv_create_kind(struct hv *hv, const struct hv_kind *k,
 		rc = hv_fail(hv->xch, err, errno, "set time offset");
 		goto fail;
 	}
+	if ((rc = hv_sched_set(hv->xch, domid, a, err)) < 0)
+		goto fail;
 	if (k->created && (rc = k->created(hv->xch, domid, a, err)) < 0)
 		goto fail;
 	*domid_r = domid;

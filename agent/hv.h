@@ -24,6 +24,8 @@ struct hv_dominfo {
 	unsigned vcpus_online;
 };
 
+#define HV_SCHED_WEIGHT_DEFAULT 256
+
 struct hv_create_args {
 	unsigned char uuid[16];
 	unsigned vcpus;
@@ -31,6 +33,10 @@ struct hv_create_args {
 	int tsc_mode;		/* 0 default, 1 always emulate, 2 native */
 	long rtc_offset;	/* seconds */
 	bool viridian;		/* HVM: Hyper-V enlightenments (HVM_PARAM_VIRIDIAN) */
+	/* The scheduler's weight (1-65535; HV_SCHED_WEIGHT_DEFAULT) and cap
+	 * (% of a CPU; 0: none) of the domain, as xend's and libxl's
+	 * cpu_weight and cap: credit and credit2 only. */
+	unsigned weight, cap;
 	/* The VM has PCI devices: the domain gets an IOMMU context
 	 * (XEN_DOMCTL_CDF_iommu, as libxl sets for pci=), without which Xen
 	 * refuses every device call with EOPNOTSUPP.  Left out when Xen has

@@ -157,6 +157,8 @@ static int construct_run(struct core *co, struct start *st)
 		.tsc_mode = c->tsc_mode,
 		.rtc_offset = (long)c->rtc_timeoffset,
 		.viridian = c->type == VM_TYPE_HVM && c->viridian,
+		.weight = (unsigned)c->cpu_weight,
+		.cap = (unsigned)c->cap,
 		.passthrough = st->vm->pci_mask != 0,
 	};
 	uint64_t free_kb;

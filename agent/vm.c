@@ -274,6 +274,11 @@ struct vm *vm_load_file(const char *path, const char *script_dir,
 	}
 	if (vm_check_devices(vm, &p, script_dir, diag) < 0)
 		rc = -EINVAL;
+	if (!rc && vm->conf.cap > 100 * vm->conf.vcpus) {
+		conf_diag_add(diag, "%s: cap (%lld) is above 100 x vcpus (%lld)",
+			      path, vm->conf.cap, 100 * vm->conf.vcpus);
+		rc = -EINVAL;
+	}
 	if (!rc && vm->conf.maxmem && vm->conf.maxmem < vm->conf.memory) {
 		conf_diag_add(diag, "%s: maxmem (%lld) is below memory (%lld)",
 			      path, vm->conf.maxmem, vm->conf.memory);

@@ -10,7 +10,7 @@
  * Settings, in xl.cfg's terms:
  *   mapped    name uuid type builder memory maxmem vcpus maxvcpus kernel
  *             ramdisk cmdline extra root on_poweroff on_reboot on_crash
- *             on_watchdog tsc_mode rtc_timeoffset vif disk pci
+ *             on_watchdog tsc_mode rtc_timeoffset cpu_weight cap vif disk pci
  *             pci_permissive pci_msitranslate pci_seize
  *   ignored   dhcp ip netmask gateway: xend-era hints for guest installers
  *             (xen-tools writes them); xl ignores them too.  The VM file
@@ -77,6 +77,8 @@ static const struct import_key {
 	{ "on_watchdog", IMPORT_MAP, NULL },
 	{ "tsc_mode", IMPORT_MAP, NULL },
 	{ "rtc_timeoffset", IMPORT_MAP, NULL },
+	{ "cpu_weight", IMPORT_MAP, NULL },
+	{ "cap", IMPORT_MAP, NULL },
 	{ "vif", IMPORT_MAP, NULL },
 	{ "disk", IMPORT_MAP, NULL },
 	{ "dhcp", IMPORT_IGNORE, "an xend-era hint for guest installers; xl ignores it too" },
@@ -347,15 +349,17 @@ static int import_type(struct import *im, struct agent_err *err)
 
 static int import_sizes(struct import *im, struct agent_err *err)
 {
-	long mem, maxmem, vcpus, maxvcpus, off;
-	bool mem_set, maxmem_set, vcpus_set, maxvcpus_set, off_set;
+	long mem, maxmem, vcpus, maxvcpus, off, weight, cap;
+	bool mem_set, maxmem_set, vcpus_set, maxvcpus_set, off_set, weight_set, cap_set;
 	int rc;
 
 	if ((rc = import_num(im, "memory", &mem, &mem_set, err)) < 0 ||
 	    (rc = import_num(im, "maxmem", &maxmem, &maxmem_set, err)) < 0 ||
 	    (rc = import_num(im, "vcpus", &vcpus, &vcpus_set, err)) < 0 ||
 	    (rc = import_num(im, "maxvcpus", &maxvcpus, &maxvcpus_set, err)) < 0 ||
-	    (rc = import_num(im, "rtc_timeoffset", &off, &off_set, err)) < 0)
+	    (rc = import_num(im, "rtc_timeoffset", &off, &off_set, err)) < 0 ||
+	    (rc = import_num(im, "cpu_weight", &weight, &weight_set, err)) < 0 ||
+	    (rc = import_num(im, "cap", &cap, &cap_set, err)) < 0)
 		return rc;
 	if (mem_set && (rc = import_put_num(im, "memory", mem, err)) < 0)
 		return rc;
@@ -380,6 +384,17 @@ static int import_sizes(struct import *im, struct agent_err *err)
 			       vcpus_set ? vcpus : 1);
 	if (off_set && (rc = import_put_num(im, "rtc_timeoffset", off, err)) < 0)
 		return rc;
+	if (weight_set && (rc = import_put_num(im, "cpu_weight", weight, err)) < 0)
+		return rc;
+	if (cap_set) {
+		long n = vcpus_set ? vcpus : 1;
+
+		if (cap > 100 * n)
+			return err_set(err, EINVAL, "cap: %ld is above 100 x vcpus (%ld)",
+				       cap, 100 * n);
+		if ((rc = import_put_num(im, "cap", cap, err)) < 0)
+			return rc;
+	}
 	return 0;
 }
 

@@ -32,6 +32,7 @@ void fake_hv_set_build(unsigned domid, unsigned delay_ms, const char *fail);
 int fake_hv_shutdown(unsigned domid, unsigned reason);
 int fake_hv_set_dying(unsigned domid);
 int fake_hv_get(unsigned domid, struct hv_dominfo *info);
+int fake_hv_sched(unsigned domid, unsigned *weight_r, unsigned *cap_r);
 unsigned fake_hv_ndomains(void);
 unsigned fake_hv_ncreated(void);
 unsigned fake_hv_ndestroyed(void);

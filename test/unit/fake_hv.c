@@ -33,6 +33,7 @@ struct hv {
 struct fdom {
 	struct hv_dominfo info;
 	unsigned next_port;
+	unsigned weight, cap;	/* the scheduler's, as created */
 };
 
 struct fbuild {
@@ -144,6 +145,8 @@ static int fh_create(struct hv *hv, const struct hv_create_args *a, bool hvm,
 	d->info.mem_kb = a->maxmem_kb;
 	d->info.vcpus_online = a->vcpus;
 	d->next_port = 1;
+	d->weight = a->weight;
+	d->cap = a->cap;
 	fh_free_kb -= a->maxmem_kb;
 	fh_created++;
 	*domid_r = d->info.domid;
@@ -354,6 +357,18 @@ int fake_hv_get(unsigned domid, struct hv_dominfo *info)
 
 	if (d && info)
 		*info = d->info;
+	return d != NULL;
+}
+
+/* The weight and cap the domain was created with: 1, or 0 (no such domain). */
+int fake_hv_sched(unsigned domid, unsigned *weight_r, unsigned *cap_r)
+{
+	struct fdom *d = dom_find(domid);
+
+	if (d) {
+		*weight_r = d->weight;
+		*cap_r = d->cap;
+	}
 	return d != NULL;
 }
 

@@ -74,8 +74,9 @@ static void make_tree(void)
 	put_file("vmlinuz", "not a kernel: the fake builder does not read it\n");
 	put_file("vms/web1.ini", "[vm]\nname = web1\nuuid = " UUID1 "\n"
 		 "memory = 64\nkernel = %s/vmlinuz\n", dir);
+	/* web2: a scheduler weight and cap of its own (web1: Xen's defaults). */
 	put_file("vms/web2.ini", "[vm]\nname = web2\nuuid = " UUID2 "\n"
-		 "memory = 64\nkernel = %s/vmlinuz\n", dir);
+		 "memory = 64\nkernel = %s/vmlinuz\ncpu_weight = 512\ncap = 50\n", dir);
 	put_file("vms/web3.ini", "[vm]\nname = web3\nuuid = " UUID3 "\n"
 		 "memory = 64\nkernel = %s/vmlinuz\non_poweroff = restart\n", dir);
 	/* No uuid: listed as invalid, a start of it fails saying why. */
@@ -698,6 +699,12 @@ static void case_restart(void)
 	if (agent_up(conf(200)) < 0)
 		return;
 	ok(request_wait("s2", "start web2"), "web2 started (domid 1)");
+	{
+		unsigned w = 0, c = 0;
+
+		ok(fake_hv_sched(1, &w, &c) && w == 512 && c == 50,
+		   "web2's domain created with cpu_weight 512 and cap 50 (%u, %u)", w, c);
+	}
 	fake_hv_set_build(2, HOLD_MS, NULL);
 	request("s1", "start web1");
 	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "start s1 in init");

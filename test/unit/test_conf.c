@@ -198,6 +198,30 @@ int main(void)
 	vm_free(vm);
 	conf_diag_dispose(&d);
 
+	p = put("cap.ini", GOOD_VM "vcpus = 2\ncap = 201\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && !vm->valid && has(&d, "cap.ini: cap (201) is above 100 x vcpus (200)"),
+	   "a cap above the VM's vCPUs refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+	p = put("weight.ini", GOOD_VM "cpu_weight = 0\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && !vm->valid && has(&d, "cpu_weight"), "cpu_weight 0 refused");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+	p = put("sched.ini", GOOD_VM "vcpus = 2\ncap = 200\ncpu_weight = 65535\n");
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && vm->valid && vm->conf.cap == 200 && vm->conf.cpu_weight == 65535,
+	   "cap 100 x vcpus and cpu_weight 65535 taken");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+	p = put("nosched.ini", GOOD_VM);
+	vm = vm_load_file(p, "/nonexistent", &d);
+	ok(vm && vm->valid && vm->conf.cap == 0 && vm->conf.cpu_weight == 256,
+	   "defaults: cpu_weight 256, no cap");
+	vm_free(vm);
+	conf_diag_dispose(&d);
+
 	p = put("mm.ini", GOOD_VM "maxmem = 128\n");
 	vm = vm_load_file(p, "/nonexistent", &d);
 	ok(vm && !vm->valid && has(&d, "maxmem (128) is below memory (256)"),

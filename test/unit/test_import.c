@@ -158,6 +158,8 @@ static void good(void)
 		   vm->conf.on_crash == VM_ACT_PRESERVE, "pvh: on_* destroy, restart, preserve");
 		is_str(tsc(vm), "native", "pvh: tsc_mode");
 		ok(vm->conf.rtc_timeoffset == -3600, "pvh: rtc_timeoffset -3600");
+		ok(vm->conf.cpu_weight == 512 && vm->conf.cap == 150,
+		   "pvh: cpu_weight 512, cap 150");
 		ok(!vm->vif_mask && !vm->vbd_mask, "pvh: no devices");
 	}
 	vm_free(vm);
@@ -274,6 +276,8 @@ static void bad(void)
 		{ "bad-cmdline-extra.cfg", "extra: xl ignores it when cmdline is set" },
 		{ "bad-relative-kernel.cfg", "kernel: 'vmlinuz' is not an absolute path" },
 		{ "bad-maxmem.cfg", "maxmem: 512 is below memory (1024)" },
+		{ "bad-cap.cfg", "cap: 201 is above 100 x vcpus (200)" },
+		{ "bad-cpu-weight.cfg", "cpu_weight" },
 		{ "bad-comment-in-extra.cfg", "extra: 'quiet ;rest'" },
 		{ "bad-no-name.cfg", "name: missing" },
 		{ "bad-empty-kernel.cfg", "kernel: missing" },
