@@ -6,7 +6,10 @@
 . /usr/lib/xsagent/tests/lib.sh
 P=/tmp/par
 rm -rf $P; mkdir -p $P/vms
-for i in 1 2 3 4; do vm_file $P/vms p$i 40$i; done
+# p4 has a scheduler weight and cap of its own (VM keys cpu_weight, cap).
+for i in 1 2 3; do vm_file $P/vms p$i 40$i; done
+vm_file $P/vms p4 404 "cpu_weight = 128\ncap = 50\n"
+
 printf '[agent]\nvm_dir = %s/vms\n' $P >$P/agent.ini
 snapshot /tmp/snap.before
 # A started guest boots at once and, at Xen's default weights, takes a CPU
@@ -51,6 +54,10 @@ for i in 1 2 3 4; do check_eq "parallel start p$i" "$(xsa_wait_task "par$i" 180)
 domids=$(for i in 1 2 3 4; do xs $XSA_ROOT/vm/p$i/domid; done | sort -u | wc -l)
 check_eq "four distinct domains" "$domids" 4
 for i in 1 2 3 4; do check_eq "p$i state" "$(xs $XSA_ROOT/vm/p$i/state)" running; done
+# What Xen's scheduler holds for each domain (xl reads it back from Xen).
+sched() { xl sched-credit2 -d "$1" | awk -v n="$1" '$1 == n { print $3, $4 }'; }
+check_eq "p4's weight and cap in credit2" "$(sched p4)" "128 50"
+check_eq "p1's weight and cap (Xen's defaults)" "$(sched p1)" "256 0"
 # Accepted at once: each task's first state is running, none was queued.
 first=$(for i in 1 2 3 4; do
 	sed -n "s|^IN .* WRITE (/xsagent/task/par$i/state \(.*\))$|\1|p" /tmp/par.trace | head -n 1
