@@ -378,23 +378,20 @@ static int import_sizes(struct import *im, struct agent_err *err)
 	}
 	if (vcpus_set && (rc = import_put_num(im, "vcpus", vcpus, err)) < 0)
 		return rc;
-	if (maxvcpus_set && maxvcpus != (vcpus_set ? vcpus : 1))
+	if (!vcpus_set)
+		vcpus = 1;	/* the agent's default, as the VM file will read */
+	if (maxvcpus_set && maxvcpus != vcpus)
 		return err_set(err, EINVAL, "maxvcpus: %ld differs from vcpus (%ld): "
-			       "vCPU hot-plug is not supported", maxvcpus,
-			       vcpus_set ? vcpus : 1);
+			       "vCPU hot-plug is not supported", maxvcpus, vcpus);
 	if (off_set && (rc = import_put_num(im, "rtc_timeoffset", off, err)) < 0)
 		return rc;
 	if (weight_set && (rc = import_put_num(im, "cpu_weight", weight, err)) < 0)
 		return rc;
-	if (cap_set) {
-		long n = vcpus_set ? vcpus : 1;
-
-		if (cap > 100 * n)
-			return err_set(err, EINVAL, "cap: %ld is above 100 x vcpus (%ld)",
-				       cap, 100 * n);
-		if ((rc = import_put_num(im, "cap", cap, err)) < 0)
-			return rc;
-	}
+	if (cap_set && cap > 100 * vcpus)
+		return err_set(err, EINVAL, "cap: %ld is above 100 x vcpus (%ld)",
+			       cap, 100 * vcpus);
+	if (cap_set && (rc = import_put_num(im, "cap", cap, err)) < 0)
+		return rc;
 	return 0;
 }
 
