@@ -133,8 +133,10 @@ t_started=$(($(date +%s) - t0))
 # (debug key q: blocked or running, pending events), dom0's busiest tasks.
 boot_stuck() {
 	say "o$1's console, last 80 lines:"; con o$1 | tail -n 80 | cat -v
-	xl list
-	xl debug-keys q; xl dmesg | tail -n 120
+	say "xenstored: $(pidof xenstored || echo 'not running')"
+	say "the hostile guest's console, last 20 lines:"; con hg | tail -n 20 | cat -v
+	timeout 20 xl list
+	timeout 20 xl debug-keys q; timeout 20 xl dmesg | tail -n 120
 	ps -eo pid,stat,time,wchan:20,comm --sort=-time | head -n 15
 	fail "o$1 did not boot to its idle line in 300 s: $(con o$1 | tail -n 3 | tr '\n' '|')"
 }
