@@ -784,6 +784,71 @@ static const struct {
 	{ "tx", phase_tx }, { "state", phase_state },
 };
 
+/* xsa.hostile=quota: one sequence, to test a reading of Debian's 4.17.7
+ * xenstored (docs/reliability.md, "xenstored dies under the hostile
+ * guest"): fill the domain's memory quota with long-named nodes, then, many
+ * times, a successful XS_RM (it leaves errno 0 in xenstored) right before
+ * an XS_WRITE that grows an existing node of its own past that quota.  If
+ * the write's failure returns that stale errno, xenstored sends no reply
+ * and aborts on its assertion; this program then dies on its 20 s alarm.
+ * Prints XSAGENT-GUEST-QUOTA lines: how far the filling went and what each
+ * growing write got. */
+static int quota_sequence(void)
+{
+	static char path[2100], val[1901], body[PAYLOAD_MAX + 1];
+	char dir[1900];
+	unsigned nodes = 0, tiny = 0, counts_r[NRES] = { 0 };
+	enum res r = RES_OK;
+	int n;
+
+	memset(dir, 'p', sizeof(dir) - 1);
+	dir[sizeof(dir) - 1] = '\0';
+	memset(val, 'v', sizeof(val) - 1);
+	val[sizeof(val) - 1] = '\0';
+	n = snprintf(path, sizeof(path), "data/qgrow");
+	xs_req(XS_WRITE, 0, "data/qgrow\0x", sizeof("data/qgrow\0x") - 1, body);
+	for (tiny = 0; tiny < 50; tiny++) {
+		n = snprintf(path, sizeof(path), "data/qt/%u", tiny);
+		memcpy(path + n + 1, "t", 1);
+		if (xs_req(XS_WRITE, 0, path, (size_t)n + 2, body) != RES_OK)
+			break;
+	}
+	for (nodes = 0; nodes < 3000; nodes++) {
+		n = snprintf(path, sizeof(path), "data/qn/%.1800s/%u", dir, nodes);
+		memcpy(path + n + 1, val, sizeof(val) - 1);
+		r = xs_req(XS_WRITE, 0, path, (size_t)n + sizeof(val), body);
+		if (r != RES_OK)
+			break;
+	}
+	printf("XSAGENT-GUEST-QUOTA filled tiny=%u nodes=%u stop=%s\n", tiny, nodes,
+	       r == RES_OK ? "none" : res_names[r]);
+	/* The last refusal left up to one big node of room: small nodes take
+	 * it, so that a grow of 1900 bytes cannot fit. */
+	for (unsigned k = 0; k < 3000; k++) {
+		n = snprintf(path, sizeof(path), "data/qs/%u", k);
+		memcpy(path + n + 1, val, 100);
+		r = xs_req(XS_WRITE, 0, path, (size_t)n + 101, body);
+		if (r != RES_OK) {
+			printf("XSAGENT-GUEST-QUOTA small=%u stop=%s\n", k, res_names[r]);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < tiny; i++) {
+		n = snprintf(path, sizeof(path), "data/qt/%u", i);
+		xs_req(XS_RM, 0, path, (size_t)n + 1, body);
+		n = snprintf(path, sizeof(path), "data/qgrow");
+		memcpy(path + n + 1, val, sizeof(val) - 1);
+		r = xs_req(XS_WRITE, 0, path, (size_t)n + sizeof(val), body);
+		counts_r[r]++;
+		xs_req(XS_WRITE, 0, "data/qgrow\0x", sizeof("data/qgrow\0x") - 1, body);
+	}
+	printf("XSAGENT-GUEST-QUOTA grows=%u", tiny);
+	for (int e = 0; e < NRES; e++)
+		printf(" %s=%u", e ? res_names[e] : "ok", counts_r[e]);
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const watched[] = {
@@ -795,6 +860,16 @@ int main(int argc, char **argv)
 	unsigned rounds = 0;
 	int live, live_before = 0;
 
+	if (argc == 3 && !strcmp(argv[1], "quota")) {
+		struct sigaction sa = { .sa_handler = on_alarm };
+
+		sigaction(SIGALRM, &sa, NULL);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		xb = open("/dev/xen/xenbus", O_RDWR);
+		if (xb < 0)
+			die("open /dev/xen/xenbus: %s", strerror(errno));
+		return quota_sequence();
+	}
 	if (argc != 3 || atoi(argv[1]) <= 0)
 		die("usage: xsa-hostile SECONDS TOKEN");
 	secs = atoi(argv[1]);
