@@ -805,7 +805,6 @@ static int quota_sequence(void)
 	dir[sizeof(dir) - 1] = '\0';
 	memset(val, 'v', sizeof(val) - 1);
 	val[sizeof(val) - 1] = '\0';
-	n = snprintf(path, sizeof(path), "data/qgrow");
 	xs_req(XS_WRITE, 0, "data/qgrow\0x", sizeof("data/qgrow\0x") - 1, body);
 	for (tiny = 0; tiny < 50; tiny++) {
 		n = snprintf(path, sizeof(path), "data/qt/%u", tiny);
@@ -833,12 +832,14 @@ static int quota_sequence(void)
 			break;
 		}
 	}
+	/* The growing write: "data/qgrow" and 1900 bytes. */
+	static char grow[sizeof("data/qgrow") + sizeof(val) - 1];
+	memcpy(grow, "data/qgrow", sizeof("data/qgrow"));
+	memcpy(grow + sizeof("data/qgrow"), val, sizeof(val) - 1);
 	for (unsigned i = 0; i < tiny; i++) {
 		n = snprintf(path, sizeof(path), "data/qt/%u", i);
 		xs_req(XS_RM, 0, path, (size_t)n + 1, body);
-		n = snprintf(path, sizeof(path), "data/qgrow");
-		memcpy(path + n + 1, val, sizeof(val) - 1);
-		r = xs_req(XS_WRITE, 0, path, (size_t)n + sizeof(val), body);
+		r = xs_req(XS_WRITE, 0, grow, sizeof(grow), body);
 		counts_r[r]++;
 		xs_req(XS_WRITE, 0, "data/qgrow\0x", sizeof("data/qgrow\0x") - 1, body);
 	}
@@ -860,18 +861,10 @@ int main(int argc, char **argv)
 	unsigned rounds = 0;
 	int live, live_before = 0;
 
-	if (argc == 3 && !strcmp(argv[1], "quota")) {
-		struct sigaction sa = { .sa_handler = on_alarm };
+	bool quota = argc == 3 && !strcmp(argv[1], "quota");
 
-		sigaction(SIGALRM, &sa, NULL);
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		xb = open("/dev/xen/xenbus", O_RDWR);
-		if (xb < 0)
-			die("open /dev/xen/xenbus: %s", strerror(errno));
-		return quota_sequence();
-	}
-	if (argc != 3 || atoi(argv[1]) <= 0)
-		die("usage: xsa-hostile SECONDS TOKEN");
+	if (argc != 3 || (!quota && atoi(argv[1]) <= 0))
+		die("usage: xsa-hostile SECONDS|quota TOKEN");
 	secs = atoi(argv[1]);
 	snprintf(token, sizeof(token), "%s", argv[2]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -886,6 +879,8 @@ int main(int argc, char **argv)
 		open("/dev/xen/xenbus", O_RDWR);
 	if (xb < 0)
 		die("open /dev/xen/xenbus: %s", strerror(errno));
+	if (quota)
+		return quota_sequence();
 	t0 = now();
 	discover();
 	make_junk();

@@ -128,9 +128,6 @@ for i in 1 2 3 4 5; do
 	check_eq "start of o$i during the attack" "$(xsa_wait_task h-s$i 300)" done
 done
 t_started=$(($(date +%s) - t0))
-# Their boots share dom0 and xenstored with the attack: on a slow host
-# (CI's, 2.5x this bed's usual pace) 120 s was not always enough.  A bound
-# on a boot, not a latency check (bench/run-hostile measures those).
 # A boot that does not finish: its console (a hung task's call trace says
 # what the kernel waits for), the domains and Xen's view of their vCPUs
 # (debug key q: blocked or running, pending events), dom0's busiest tasks.
@@ -143,6 +140,9 @@ boot_stuck() {
 	ps -eo pid,stat,time,wchan:20,comm --sort=-time | head -n 15
 	fail "o$1 did not boot to its idle line in 300 s: $(con o$1 | tail -n 3 | tr '\n' '|')"
 }
+# Their boots share dom0 and xenstored with the attack: on a slow host
+# (CI's, 2.5x this bed's usual pace) 120 s was not always enough.  A bound
+# on a boot, not a latency check (bench/run-hostile measures those).
 for i in 1 2; do
 	idle() { con o$i | grep -q '^XSAGENT-GUEST-IDLE'; }
 	wait_until 300 idle || boot_stuck $i
