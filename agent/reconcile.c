@@ -34,8 +34,7 @@
 #include "pci.h"
 #include "reconcile.h"
 
-/* A decimal number below limit, or -1. */
-static long parse_num(const char *s, long limit)
+long reconcile_parse_num(const char *s, long limit)
 {
 	char *end;
 	long v;
@@ -48,7 +47,7 @@ static long parse_num(const char *s, long limit)
 
 int reconcile_parse_domid(const char *s)
 {
-	long v = parse_num(s, 0x7FF0);
+	long v = reconcile_parse_num(s, 0x7FF0);
 
 	return v > 0 ? (int)v : -1;
 }
@@ -86,9 +85,7 @@ static const struct hv_dominfo *live(const struct hv_dominfo *doms, unsigned n,
 	return NULL;
 }
 
-/* "/vm/<uuid>" as domtree_make writes it: the UUID into uuid (37 bytes),
- * false for anything else. */
-static bool vm_path_uuid(const char *v, char uuid[37], unsigned char raw[16])
+bool reconcile_parse_vm_path(const char *v, char uuid[37], unsigned char raw[16])
 {
 	if (strncmp(v, "/vm/", 4) || strlen(v + 4) != 36)
 		return false;
@@ -113,7 +110,7 @@ static unsigned backend_devs(struct store *s, const char *script_dir,
 	if (store_ls(s, STORE_NOTX, base, &ids, &nids, &err) < 0)
 		return 0;
 	for (unsigned i = 0; i < nids && n < max; i++) {
-		long devid = parse_num(ids[i], 1L << 30);
+		long devid = reconcile_parse_num(ids[i], 1L << 30);
 		struct dev *d = &devs[n];
 		char script[1100];
 		size_t sl = strlen(script_dir);
@@ -146,7 +143,7 @@ static unsigned backend_devs(struct store *s, const char *script_dir,
 			snprintf(p, sizeof(p), "%s/node", d->be);
 			store_read_str(s, STORE_NOTX, p, node, sizeof(node));
 			if (!strncmp(node, "/dev/loop", 9) &&
-			    parse_num(node + 9, 1L << 20) >= 0)
+			    reconcile_parse_num(node + 9, 1L << 20) >= 0)
 				snprintf(d->node, sizeof(d->node), "%s", node);
 		}
 		n++;
@@ -174,7 +171,7 @@ static void loop_records(void (*fn)(void *arg, long domid, long devid),
 		char path[600], line[256], *end;
 		FILE *f;
 
-		if (strncmp(e->d_name, "loop", 4) || parse_num(e->d_name + 4, 1L << 20) < 0)
+		if (strncmp(e->d_name, "loop", 4) || reconcile_parse_num(e->d_name + 4, 1L << 20) < 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", RECONCILE_LOOP_RECORDS, e->d_name);
 		if (!(f = fopen(path, "re")))
@@ -188,7 +185,7 @@ static void loop_records(void (*fn)(void *arg, long domid, long devid),
 			d = strtol(line + 20, &end, 10);
 			if (line[20] >= '0' && line[20] <= '9' && *end == '/' &&
 			    d > 0 && d < 0x7FF0)
-				fn(arg, d, parse_num(end + 1, 1L << 30));
+				fn(arg, d, reconcile_parse_num(end + 1, 1L << 30));
 			break;
 		}
 		fclose(f);
@@ -267,7 +264,7 @@ static void reconcile_domain(struct store *s, const char *script_dir,
 	}
 	snprintf(p, sizeof(p), "/local/domain/%u/vm", domid);
 	store_read_str(s, STORE_NOTX, p, v, sizeof(v));
-	if (vm_path_uuid(v, uuid, raw))
+	if (reconcile_parse_vm_path(v, uuid, raw))
 		for (unsigned i = 0; i < ndoms; i++)
 			if (!doms[i].dying && !memcmp(doms[i].handle, raw, 16))
 				uuid[0] = '\0';	/* a live domain's /vm */
@@ -327,7 +324,7 @@ void reconcile_run(struct reconcile *r, struct store *s, struct hv *hv,
 				continue;
 			snprintf(p, sizeof(p), "/local/domain/%d/vm", domid);
 			store_read_str(s, STORE_NOTX, p, v, sizeof(v));
-			if (vm_path_uuid(v, uuid, raw) && vm_find_uuid(vms, raw))
+			if (reconcile_parse_vm_path(v, uuid, raw) && vm_find_uuid(vms, raw))
 				reconcile_note(r, domid);
 		}
 		free(names);

@@ -15,6 +15,13 @@ struct reconcile {
 	unsigned n;
 };
 
+/* The parsers of what an earlier run left, pure (fuzz_startup drives them).
+ * A decimal number below limit (digits only, 1-9 of them), or -1: backend
+ * device IDs, loop device numbers. */
+long reconcile_parse_num(const char *s, long limit);
+/* "/vm/<uuid>" as domtree_make writes it into /local/domain/D/vm: the UUID
+ * into uuid (as written, 37 bytes) and raw; false for anything else. */
+bool reconcile_parse_vm_path(const char *v, char uuid[37], unsigned char raw[16]);
 /* A domid as the agent records it (decimal, 1 .. Xen's first reserved
  * ID - 1), or -1 for anything else: absent, junk, or cut short. */
 int reconcile_parse_domid(const char *s);

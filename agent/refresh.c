@@ -232,12 +232,9 @@ static void put_figures(struct core *co, struct vm *vm,
 
 /* ---- the refresh ---------------------------------------------------------- */
 
-/* /vm/<uuid>/start_time as domtree_vm_details writes it: wall-clock
- * seconds, not in the future; with a cut or junk record the uptime counts
- * from the adoption. */
-static long long parse_start_time(const char *v)
+long long refresh_parse_start_time(const char *v, long long now)
 {
-	long long now = (long long)time(NULL), t;
+	long long t;
 	char *end;
 
 	if (!*v || *v < '0' || *v > '9' || strlen(v) > 12)
@@ -269,7 +266,7 @@ static void adopt(struct core *co, struct vm *vm, const struct hv_dominfo *d)
 	conf_format_uuid(vm->conf.uuid, uuid);
 	snprintf(p, sizeof(p), "/vm/%s/start_time", uuid);
 	store_read_str(co->store, STORE_NOTX, p, v, sizeof(v));
-	vm->start_time = parse_start_time(v);
+	vm->start_time = refresh_parse_start_time(v, (long long)time(NULL));
 }
 
 static void refresh_once(struct core *co, bool figures);

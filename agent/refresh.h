@@ -33,5 +33,10 @@ void refresh_figures(struct core *co);
 /* Rebuild the device list of a domain the agent did not start in this
  * run (adopted, or left by an interrupted start). */
 void refresh_recover_devices(struct core *co, struct vm *vm, unsigned domid);
+/* An adopted domain's /vm/<uuid>/start_time as domtree_vm_details writes
+ * it: wall-clock seconds (digits only, at most 12), not later than now +
+ * 60; anything else (cut, junk, in the future) gives now, so that the
+ * uptime counts from the adoption.  Pure: fuzz_startup drives it. */
+long long refresh_parse_start_time(const char *v, long long now);
 
 #endif

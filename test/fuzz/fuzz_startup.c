@@ -1,7 +1,7 @@
 /* libFuzzer harness: values the agent reads back from xenstore at
  * start-up, which a crash can cut short and anyone in dom0 can edit.
  *
- * The first byte (modulo 4) picks the reader, the rest is the node's value:
+ * The first byte (modulo 7) picks the reader, the rest is the node's value:
  *   0  reconcile_parse_domid (agent/reconcile.c): <root>/vm/NAME/domid,
  *      task records' domid, /local/domain/D names
  *   1  policy_guard_load (agent/policy.c): <root>/vm/NAME/restarts
@@ -10,6 +10,13 @@
  *   3  vm_lookup (agent/vm.c): a task record's vm key, which an agent
  *      started again looks up to roll an interrupted start back (and a
  *      request's argument)
+ *   4  reconcile_parse_num (agent/reconcile.c), with each limit the agent
+ *      gives it: backend device IDs (names under backend/KIND/D), loop
+ *      device numbers (physical-device's, /sys/block's)
+ *   5  reconcile_parse_vm_path (agent/reconcile.c): /local/domain/D/vm
+ *      (the domain's own tree: a guest can write it)
+ *   6  refresh_parse_start_time (agent/refresh.c): an adopted domain's
+ *      /vm/<uuid>/start_time
  *
  * The agent is linked whole (but main.c); its xenstore and hypervisor
  * calls on these paths are replaced with -Wl,--wrap by the __wrap_*
@@ -21,6 +28,7 @@
 
 #include "fuzz_util.h"
 #include "policy.h"
+#include "reconcile.h"
 #include "refresh.h"
 
 /* refresh.c's bound on a figures interval (seconds). */
@@ -285,6 +293,77 @@ static void fuzz_lookup(const char *key)
 	}
 }
 
+/* Decimal digits only, 1-MAXD of them; the value, or -1 when it is not
+ * below limit (or over max). */
+static long long ref_num(const char *s, unsigned maxd, long long limit)
+{
+	size_t n = strlen(s);
+	long long v = 0;
+
+	if (n < 1 || n > maxd)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v < limit ? v : -1;
+}
+
+static void fuzz_num(const char *s)
+{
+	static const long limits[] = { 0x7FF0, 1L << 20, 1L << 30 };
+
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++)
+		fuzz_check(reconcile_parse_num(s, limits[i]) == ref_num(s, 9, limits[i]),
+			   "reconcile_parse_num");
+}
+
+/* "/vm/" and a UUID in the 8-4-4-4-12 form of hex digits, either case. */
+static bool ref_vm_path(const char *v)
+{
+	if (strlen(v) != 40 || strncmp(v, "/vm/", 4))
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char c = v[4 + i];
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+					(c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+static void fuzz_vm_path(const char *v)
+{
+	char uuid[37], again[37];
+	unsigned char raw[16];
+	bool ok;
+
+	memset(uuid, 'X', sizeof(uuid));
+	ok = reconcile_parse_vm_path(v, uuid, raw);
+	fuzz_check(ok == ref_vm_path(v), "reconcile_parse_vm_path");
+	if (!ok)
+		return;
+	fuzz_check(!strcmp(uuid, v + 4), "the UUID as written");
+	conf_format_uuid(raw, again);
+	fuzz_check(!strcasecmp(again, v + 4), "the UUID's bytes");
+}
+
+static void fuzz_start_time(const char *v)
+{
+	/* A clock of now, and one of the year 1973 (values in its future). */
+	static const long long nows[] = { 1796263005LL, 100000000LL };
+
+	for (size_t i = 0; i < sizeof(nows) / sizeof(nows[0]); i++) {
+		long long t = ref_num(v, 12, nows[i] + 61);
+
+		fuzz_check(refresh_parse_start_time(v, nows[i]) == (t > 0 ? t : nows[i]),
+			   "refresh_parse_start_time");
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -296,7 +375,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_check(s != NULL, "malloc");
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	switch (data[0] % 4) {
+	switch (data[0] % 7) {
 	case 0:
 		fuzz_domid(s);
 		break;
@@ -308,6 +387,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		fuzz_lookup(s);
+		break;
+	case 4:
+		fuzz_num(s);
+		break;
+	case 5:
+		fuzz_vm_path(s);
+		break;
+	case 6:
+		fuzz_start_time(s);
 		break;
 	}
 	free(s);
