@@ -165,20 +165,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Decimal digits only, 1-9 of them, 1 .. 0x7FEF. */
-static int ref_domid(const char *s)
+/* Decimal digits only, 1-MAXD of them; the value, or -1 when it is not
+ * below limit (or over max). */
+static long long ref_num(const char *s, unsigned maxd, long long limit)
 {
 	size_t n = strlen(s);
-	long v = 0;
+	long long v = 0;
 
-	if (n < 1 || n > 9)
+	if (n < 1 || n > maxd)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
 		v = v * 10 + (s[i] - '0');
 	}
-	return v >= 1 && v < 0x7FF0 ? (int)v : -1;
+	return v < limit ? v : -1;
+}
+
+/* A domid: 1 .. 0x7FEF. */
+static int ref_domid(const char *s)
+{
+	long long v = ref_num(s, 9, 0x7FF0);
+
+	return v >= 1 ? (int)v : -1;
 }
 
 static void fuzz_domid(const char *s)
@@ -291,23 +300,6 @@ static void fuzz_lookup(const char *key)
 		fuzz_check(v->valid && !strcasecmp(u, key), "by uuid: that UUID");
 		break;
 	}
-}
-
-/* Decimal digits only, 1-MAXD of them; the value, or -1 when it is not
- * below limit (or over max). */
-static long long ref_num(const char *s, unsigned maxd, long long limit)
-{
-	size_t n = strlen(s);
-	long long v = 0;
-
-	if (n < 1 || n > maxd)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v < limit ? v : -1;
 }
 
 static void fuzz_num(const char *s)

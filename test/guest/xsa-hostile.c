@@ -793,6 +793,15 @@ static const struct {
 	{ "tx", phase_tx }, { "state", phase_state },
 };
 
+/* "WHAT=N ok=.. eacces=.. ...": the replies a sequence got. */
+static void print_res_counts(const char *what, unsigned n, const unsigned c[NRES])
+{
+	printf("%s=%u", what, n);
+	for (int e = 0; e < NRES; e++)
+		printf(" %s=%u", res_names[e], c[e]);
+	printf("\n");
+}
+
 /* xsa.hostile=quota: one sequence, to test a reading of Debian's 4.17.7
  * xenstored (docs/reliability.md, "xenstored dies under the hostile
  * guest"): fill the domain's memory quota with long-named nodes, then, many
@@ -852,10 +861,7 @@ static int quota_sequence(void)
 		counts_r[r]++;
 		xs_req(XS_WRITE, 0, "data/qgrow\0x", sizeof("data/qgrow\0x") - 1, body);
 	}
-	printf("XSAGENT-GUEST-QUOTA grows=%u", tiny);
-	for (int e = 0; e < NRES; e++)
-		printf(" %s=%u", e ? res_names[e] : "ok", counts_r[e]);
-	printf("\n");
+	print_res_counts("XSAGENT-GUEST-QUOTA grows", tiny, counts_r);
 	return 0;
 }
 
@@ -887,14 +893,11 @@ static int special_sequence(bool twoargs)
 		       twoargs ? "a read of two strings" : "chmod @releaseDomain");
 		r = twoargs ? xs_req(XS_READ, 0, "data/hs\0x", sizeof("data/hs\0x"), body) :
 			xs_req(XS_SET_PERMS, 0, "@releaseDomain\0n0", sizeof("@releaseDomain\0n0"), body);
-		printf("XSAGENT-GUEST-SPECIAL try %u: %s\n", i, r == RES_OK ? "ok" : res_names[r]);
+		printf("XSAGENT-GUEST-SPECIAL try %u: %s\n", i, res_names[r]);
 		counts_r[r]++;
 		xs_req(XS_UNWATCH, 0, w, (size_t)n + 1, body);
 	}
-	printf("XSAGENT-GUEST-SPECIAL tries=%u", i);
-	for (int e = 0; e < NRES; e++)
-		printf(" %s=%u", e ? res_names[e] : "ok", counts_r[e]);
-	printf("\n");
+	print_res_counts("XSAGENT-GUEST-SPECIAL tries", i, counts_r);
 	return 0;
 }
 
