@@ -23,6 +23,9 @@
 #define TOKEN_INTRODUCE "introduce"
 #define TOKEN_FIGURES "figures"
 #define INTAKE_TX_TRIES 8
+/* How often the agent asks whether xenstored is still there (see
+ * agent_store_check): the longest it runs on without it. */
+#define STORE_CHECK_MS 5000
 
 static void agent_path(const struct agent *a, const char *rel, char *out,
 		       size_t n)
@@ -418,9 +421,26 @@ static void agent_store_ready(void *arg, int fd, short revents)
 		free(token);
 	}
 	if (r < 0) {
-		log_error("xenstore connection failed: %s", strerror(-r));
+		log_error("lost the connection to xenstored (%s): exiting; nothing "
+			  "can be started or stopped without it", strerror(-r));
 		a->store_dead = true;
 	}
+}
+
+/* xenstored gone (killed, crashed: every domain's xenstore with it) shows
+ * only as the end of libxenstore's reader thread, which wakes no fd of
+ * ours: the watch pipe stays quiet and an idle agent would wait for ever,
+ * unseen.  So every STORE_CHECK_MS the pending events are looked at, which
+ * costs no request to xenstored, and a lost connection ends the agent
+ * (EXIT_RUNTIME) with a line in its log. */
+static void agent_store_check(void *arg)
+{
+	struct agent *a = arg;
+
+	agent_store_ready(a, -1, 0);
+	if (!a->store_dead)
+		loop_timer_arm(a->loop, &a->store_check,
+			       loop_now_ms() + STORE_CHECK_MS);
 }
 
 /* ---- set-up, reload ------------------------------------------------------ */
@@ -589,6 +609,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 		return err_set(err, -rc, "%s: invalid configuration", conf_path);
 	log_set_level(a->conf.log_level);
 	loop_timer_init(&a->intake_retry, agent_intake_due, a);
+	loop_timer_init(&a->store_check, agent_store_check, a);
 	a->loop = loop_new();
 	if (!a->loop)
 		return err_set(err, ENOMEM, "out of memory");
@@ -654,6 +675,7 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	if ((rc = store_watch(a->store, fp, TOKEN_FIGURES, err)) < 0 ||
 	    (rc = store_watch(a->store, p, TOKEN_REQUEST, err)) < 0)
 		return rc;
+	loop_timer_arm(a->loop, &a->store_check, loop_now_ms() + STORE_CHECK_MS);
 	log_info("ready: %u VM(s) from %s, control tree %s", a->core.vms.n,
 		 a->conf.vm_dir, a->conf.control_root);
 	return 0;

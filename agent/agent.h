@@ -29,6 +29,7 @@ struct agent {
 	struct loop_timer intake_retry;	/* requests a conflict left waiting */
 	unsigned intake_backoff_ms;
 	bool scheduling, resched;	/* agent_schedule is running / must rerun */
+	struct loop_timer store_check;	/* is the connection to xenstored alive? */
 	bool store_dead;
 };
 

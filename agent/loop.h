@@ -1,6 +1,7 @@
 /* The one poll() loop: file descriptors with callbacks, and timers whose
  * nearest deadline is poll's timeout.  With no timer armed the loop sleeps
- * until an fd is ready: an idle agent makes no system calls. */
+ * until an fd is ready; an idle agent wakes only for its xenstored check
+ * (agent.c, every 5 s). */
 #ifndef XSAGENT_LOOP_H
 #define XSAGENT_LOOP_H
 

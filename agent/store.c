@@ -59,8 +59,12 @@ int store_next_event(struct store *s, char **path_r, char **token_r)
 {
 	char **ev = xs_check_watch(s->xsh);
 
+	/* libxenstore's reader thread ends when a read of the connection fails
+	 * (xenstored gone: the socket reached its end); it closes the socket
+	 * and then xs_check_watch answers EINVAL, once the events it had
+	 * queued are taken, rather than EAGAIN. */
 	if (!ev)
-		return errno == EAGAIN ? 0 : -errno;
+		return errno == EAGAIN ? 0 : errno == EINVAL ? -ECONNRESET : -errno;
 	*path_r = strdup(ev[XS_WATCH_PATH]);
 	*token_r = strdup(ev[XS_WATCH_TOKEN]);
 	free(ev);

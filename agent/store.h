@@ -31,7 +31,9 @@ int store_watch(struct store *s, const char *path, const char *token,
 int store_unwatch(struct store *s, const char *path, const char *token);
 /* Next pending watch event, without blocking: 1 with *path_r and *token_r
  * set (free both with free()), 0 when there is none, or a negative errno
- * when the connection failed. */
+ * when the connection failed (-ECONNRESET: xenstored closed it).  The fd
+ * of store_fd() does not wake on a lost connection: call this now and then
+ * to learn of it. */
 int store_next_event(struct store *s, char **path_r, char **token_r);
 
 int store_tx_start(struct store *s, store_tx *tx_r, struct agent_err *err);
