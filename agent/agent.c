@@ -432,7 +432,7 @@ static void agent_store_ready(void *arg, int fd, short revents)
  * ours: the watch pipe stays quiet and an idle agent would wait for ever,
  * unseen.  So every STORE_CHECK_MS the pending events are looked at, which
  * costs no request to xenstored, and a lost connection ends the agent
- * (EXIT_RUNTIME) with a line in its log. */
+ * (exit status 4, main.c) with a line in its log. */
 static void agent_store_check(void *arg)
 {
 	struct agent *a = arg;
@@ -613,8 +613,11 @@ int agent_init(struct agent *a, const char *conf_path, struct agent_err *err)
 	a->loop = loop_new();
 	if (!a->loop)
 		return err_set(err, ENOMEM, "out of memory");
-	if ((rc = store_open(&a->store, err)) < 0 ||
-	    (rc = hv_open(&a->hv, err)) < 0)
+	if ((rc = store_open(&a->store, err)) < 0) {
+		a->store_dead = true;	/* main's exit status says so */
+		return rc;
+	}
+	if ((rc = hv_open(&a->hv, err)) < 0)
 		return rc;
 	co->conf = &a->conf;
 	co->store = a->store;

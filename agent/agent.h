@@ -30,7 +30,7 @@ struct agent {
 	unsigned intake_backoff_ms;
 	bool scheduling, resched;	/* agent_schedule is running / must rerun */
 	struct loop_timer store_check;	/* is the connection to xenstored alive? */
-	bool store_dead;
+	bool store_dead;		/* xenstored unreachable or gone */
 };
 
 int agent_init(struct agent *a, const char *conf_path, struct agent_err *err);

@@ -24,7 +24,12 @@
 #endif
 
 /* Exit statuses, as --help and README list them. */
-enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3 };
+/* EXIT_NOSTORE is its own status so that systemd does not restart the
+ * agent for it (RestartPreventExitStatus=4): without xenstored nothing can
+ * be done, a new agent would fail the same way every RestartSec, and a
+ * restart of xen.service restarts the agent anyway (Requires=). */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_CONFIG = 3,
+       EXIT_NOSTORE = 4 };
 
 static bool stopping;
 
@@ -54,10 +59,11 @@ static void usage(FILE *f)
 		"  -V, --version      the version\n"
 		"exit status:\n"
 		"  0  stopped on SIGTERM/SIGINT (-n: everything is valid)\n"
-		"  1  runtime error: another agent holds the lock, xenstore or Xen\n"
-		"     could not be opened or went away\n"
+		"  1  runtime error: another agent holds the lock, Xen could not be\n"
+		"     opened\n"
 		"  2  usage error\n"
-		"  3  the configuration is invalid (-n: the configuration or a VM file)\n");
+		"  3  the configuration is invalid (-n: the configuration or a VM file)\n"
+		"  4  xenstored could not be reached, or went away\n");
 }
 
 /* Before daemonizing, while stderr is still the caller's: a problem goes to
@@ -289,8 +295,10 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sfd < 0)
 		die("signalfd: %s", strerror(errno));
-	if (agent_init(&a, conf, &err) < 0)
-		die("%s", err.msg);
+	if (agent_init(&a, conf, &err) < 0) {
+		log_error("%s", err.msg);
+		exit(a.store_dead ? EXIT_NOSTORE : EXIT_RUNTIME);
+	}
 	if (loop_add(a.loop, sfd, on_signal, &a) < 0)
 		die("poll signals: too many fds");
 	/* agent_init has adopted the running domains and taken the waiting
@@ -318,5 +326,5 @@ int main(int argc, char **argv)
 	/* Last: the next agent may start once this one is done with xenstore. */
 	if (lockfd >= 0)
 		close(lockfd);
-	return a.store_dead ? EXIT_RUNTIME : EXIT_OK;
+	return a.store_dead ? EXIT_NOSTORE : EXIT_OK;
 }

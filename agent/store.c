@@ -1,29 +1,68 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <xenstore.h>
 
 #include "store.h"
+
+/* How long xenstored has to answer the first request (a read of "/"). */
+#define STORE_OPEN_TIMEOUT_S 15
 
 struct store {
 	struct xs_handle *xsh;
 };
 
+/* A handle whose first request got no answer: left to the thread that
+ * waits in libxenstore, and reachable from here (the agent exits). */
+static struct xs_handle *store_unanswered;
+
+static void *store_probe(void *arg)
+{
+	unsigned len;
+
+	free(xs_read(arg, XBT_NULL, "/", &len));
+	return NULL;
+}
+
+/* xs_open connects to xenstored's socket, and when that fails opens the
+ * kernel's xenbus device instead (the way to a xenstore stub domain).
+ * With xenstored dead, that device takes requests that nobody answers:
+ * every libxenstore call would block for ever.  So the first request is
+ * made by a thread, and an answer (any: an error reply is xenstored's too)
+ * must come within STORE_OPEN_TIMEOUT_S. */
 int store_open(struct store **s_r, struct agent_err *err)
 {
+	struct timespec until;
 	struct store *s;
+	pthread_t t;
+	int e;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return err_set(err, ENOMEM, "out of memory");
 	s->xsh = xs_open(0);
 	if (!s->xsh) {
-		int e = errno;
-
+		e = errno;
 		free(s);
 		return err_sys(err, e, "cannot connect to xenstored");
+	}
+	if ((e = pthread_create(&t, NULL, store_probe, s->xsh)) != 0) {
+		xs_close(s->xsh);
+		free(s);
+		return err_sys(err, e, "xenstore: a thread for the first request");
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += STORE_OPEN_TIMEOUT_S;
+	if ((e = pthread_timedjoin_np(t, NULL, &until)) != 0) {
+		pthread_detach(t);
+		store_unanswered = s->xsh;
+		free(s);
+		return err_set(err, ETIMEDOUT, "xenstored does not answer (no reply "
+			       "in %d s to a read of /)", STORE_OPEN_TIMEOUT_S);
 	}
 	*s_r = s;
 	return 0;

@@ -25,10 +25,14 @@ int tree_open(struct tree **t_r, struct agent_err *err)
 	if (!t)
 		return err_set(err, ENOMEM, "out of memory");
 	if ((rc = store_open(&t->s, err)) < 0) {
+		char cause[sizeof(err->msg)];
+
 		free(t);
-		return err_set(err, -rc, "cannot connect to xenstored (run it as "
-			       "root in dom0, with xenstored running): %s",
-			       strerror(-rc));
+		/* store_open's words (refused, or no answer in time), and the
+		 * usual reason. */
+		snprintf(cause, sizeof(cause), "%s", err->msg);
+		return err_set(err, -rc, "%s (run it as root in dom0, with "
+			       "xenstored running)", cause);
 	}
 	*t_r = t;
 	return 0;
