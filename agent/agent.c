@@ -346,8 +346,9 @@ static void agent_intake(struct agent *a, const char *path)
 	}
 	/* The directory itself: at start-up (a new watch fires once) and on
 	 * a retry, take every request waiting there. */
-	if (store_ls(a->store, STORE_NOTX, base, &names, &n, &err) < 0) {
-		if (err.errnum != ENOENT)
+	if ((rc = store_ls(a->store, STORE_NOTX, base, &names, &n, &err)) < 0) {
+		/* -ENOENT comes without err filled in: test rc, not err. */
+		if (rc != -ENOENT)
 			agent_intake_retry(a);
 		return;
 	}
@@ -380,12 +381,19 @@ static void shutdown_event(struct agent *a, const char *vm_name,
 {
 	struct vm *vm = vm_lookup(&a->core.vms, vm_name, NULL);
 	struct agent_err err;
-	char *val = NULL;
+	char node[64], *val = NULL;
 	int rc;
 
-	if (!vm || vm->intent == VM_INTENT_NONE || vm->intent_taken)
+	if (!vm || vm->intent == VM_INTENT_NONE || vm->intent_taken ||
+	    vm->domid < 0)
 		return;
-	rc = store_read(a->store, STORE_NOTX, path, &val, NULL, &err);
+	/* The watch fires for anything below the node too (the guest may
+	 * make control/shutdown/x): only the node itself says anything. */
+	snprintf(node, sizeof(node), "/local/domain/%d/control/shutdown",
+		 vm->domid);
+	if (strcmp(path, node))
+		return;
+	rc = store_read(a->store, STORE_NOTX, node, &val, NULL, &err);
 	if (rc == -ENOENT || (rc == 0 && !*val)) {
 		log_info("%s: the guest took the %s request", vm->name,
 			 vm->intent == VM_INTENT_REBOOT ? "reboot" : "poweroff");

@@ -63,7 +63,8 @@ int store_rm(struct store *s, store_tx tx, const char *path,
 int store_set_perms(struct store *s, store_tx tx, const char *path,
 		    const struct store_perm *perms, unsigned n,
 		    struct agent_err *err);
-/* Children names of path: *names_r is one allocation (free it alone). */
+/* Children names of path: *names_r is one allocation (free it alone).
+ * -ENOENT (err untouched) when path is absent. */
 int store_ls(struct store *s, store_tx tx, const char *path,
 	     char ***names_r, unsigned *n_r, struct agent_err *err);
 int store_introduce(struct store *s, unsigned domid, unsigned long mfn,

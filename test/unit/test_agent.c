@@ -385,6 +385,53 @@ static void case_start(void)
 	agent_down(true);
 }
 
+/* This case's agent log so far (run_case sends the child's stderr to
+ * DIR/NAME.err) has part. */
+static bool log_has(const char *name, const char *part)
+{
+	char path[400], buf[65536];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.err", dir, name);
+	fflush(stderr);
+	if (!(f = fopen(path, "r")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return strstr(buf, part) != NULL;
+}
+
+/* A stop writes the guest's control/shutdown; the guest's kernel clears it
+ * when it takes the request, which the agent notes once in its log.  The
+ * node is the guest's to write: a node it makes below it (an empty
+ * control/shutdown/x) fires the agent's watch too, and is not the guest
+ * taking the request. */
+static void case_guest_shutdown_node(void)
+{
+	const char *took = "web1: the guest took the poweroff request";
+
+	if (agent_up(conf(200)) < 0)
+		return;
+	ok(request_wait("g1", "start web1"), "start web1 ends");
+	request("g2", "stop web1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("/local/domain/1/control/shutdown", "poweroff")),
+	   "stop: control/shutdown = poweroff");
+	fake_store_write("/local/domain/1/control/shutdown/x", "");
+	run_for(300);
+	ok(!log_has("guest-shutdown-node", took),
+	   "an empty node below control/shutdown is not the guest taking the request");
+	fake_store_write("/local/domain/1/control/shutdown", "");
+	ok(WAIT_FOR(WAIT_MS, log_has("guest-shutdown-node", took)),
+	   "control/shutdown cleared: the guest took the request");
+	fake_hv_shutdown(1, HV_SD_POWEROFF);
+	fake_store_fire("@releaseDomain");
+	ok(WAIT_FOR(WAIT_MS, ended("g2")), "the stop ends when the domain shuts down");
+	is_str(task_rec("g2", "state"), "done", "stop: done");
+	agent_down(true);
+}
+
 /* Requests that cannot run: each fails with a clear error, or (a bad or
  * taken ID) is reported in <root>/error; none is left under request/. */
 static void case_bad_requests(void)
@@ -1130,6 +1177,7 @@ int main(void)
 	make_tree();
 	run_case("start", "", case_start);
 	run_case("bad-requests", "", case_bad_requests);
+	run_case("guest-shutdown-node", "", case_guest_shutdown_node);
 	run_case("cancel", "", case_cancel);
 	run_case("prune", "", case_prune);
 	run_case("stop-tasks", "", case_stop_tasks);
