@@ -10,6 +10,8 @@ static void err_vset(struct agent_err *err, int errnum, const char *fmt,
 {
 	err->errnum = errnum > 0 ? errnum : EIO;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	/* One line: it is logged and published as a task's error. */
+	err_oneline(err->msg);
 }
 
 int err_set(struct agent_err *err, int errnum, const char *fmt, ...)
@@ -46,6 +48,7 @@ int err_prefix(struct agent_err *err, const char *fmt, ...)
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
 	snprintf(err->msg, sizeof(err->msg), "%s%s", head, old);
+	err_oneline(err->msg);
 	if (!err->errnum)
 		err->errnum = EIO;
 	return -err->errnum;
@@ -55,4 +58,11 @@ void err_clear(struct agent_err *err)
 {
 	err->errnum = 0;
 	err->msg[0] = '\0';
+}
+
+void err_oneline(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "err.h"
 #include "log.h"
 
 const char *const log_level_names[] = { "error", "warn", "info", "debug",
@@ -50,27 +51,25 @@ void log_set_level(enum log_level level)
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[2048];
 	va_list ap;
 
 	if (level > log_max)
 		return;
 	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	err_oneline(line);
+	/* One write per line: a builder child logs to the same stream. */
 	if (log_journal) {
-		char line[2048];
-
-		/* One write per line: a builder child logs to the same stream. */
-		vsnprintf(line, sizeof(line), fmt, ap);
 		fprintf(stderr, "<%d>%s\n", prio[level], line);
 	} else if (log_stderr) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
-		fprintf(stderr, "xsagent[%ld.%03ld] %s: ", (long)ts.tv_sec,
-			ts.tv_nsec / 1000000, log_level_names[level]);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		fprintf(stderr, "xsagent[%ld.%03ld] %s: %s\n", (long)ts.tv_sec,
+			ts.tv_nsec / 1000000, log_level_names[level], line);
 	} else {
-		vsyslog(prio[level], fmt, ap);
+		syslog(prio[level], "%s", line);
 	}
-	va_end(ap);
 }
