@@ -63,6 +63,6 @@ void err_clear(struct agent_err *err)
 void err_oneline(char *s)
 {
 	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			*s = '?';
 }

@@ -27,8 +27,8 @@ int err_prefix(struct agent_err *err, const char *fmt, ...)
 
 void err_clear(struct agent_err *err);
 
-/* Make s one printable line in place: every control byte (below 0x20, and
- * 0x7f) becomes '?'.  Done to every message here and to every log line
+/* Make s one printable line in place: every control byte (below 0x20 but
+ * tab, and 0x7f) becomes '?'.  Done to every message here and to every log line
  * (log.c): script output, driver errors and hotplug-error can hold
  * newlines and escape sequences, and a newline on the journal's stream
  * starts a record of its own, with "<N>" a priority of its choosing. */

@@ -40,8 +40,8 @@ int main(void)
 
 	err_set(&e, EIO, "script said: %s", "one\ntwo\r\x1b[31mred\x7f");
 	is_str(e.msg, "script said: one?two??[31mred?", "err_set: control bytes become '?'");
-	err_sys(&e, ENOENT, "open %s", "a\tb");
-	is_str(e.msg, "open a?b: No such file or directory", "err_sys too");
+	err_sys(&e, ENOENT, "open %s", "a\vb\tc");
+	is_str(e.msg, "open a?b\tc: No such file or directory", "err_sys too; a tab stays");
 	err_set(&e, EIO, "cause");
 	err_prefix(&e, "vbd %s: ", "x\ny");
 	is_str(e.msg, "vbd x?y: cause", "err_prefix too");
