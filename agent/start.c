@@ -689,6 +689,39 @@ static void devices_fail(struct core *co, struct start *st, const struct dev *d,
 	stage_fail(co, st);
 }
 
+/* The backend's XenbusState as its driver wrote it; 0 (Unknown) when it is
+ * absent or not a number of 0-8. */
+static int be_state(struct core *co, const struct dev *d)
+{
+	char state[16], *end;
+	long v;
+
+	be_read(co, d, "state", state, sizeof(state));
+	v = strtol(state, &end, 10);
+	return end == state || *end || v < 0 || v > 8 ? 0 : (int)v;
+}
+
+/* Closing (5) or Closed (6) while the guest is still paused: the driver
+ * gave the device up (blkback cannot open what the script set up, say).
+ * Its reason is where xenbus_dev_error puts it, dom0's error/ tree under
+ * the backend's path.  Without this a vbd whose script wrote "connected"
+ * would count as connected, dead. */
+static bool be_closed(struct core *co, struct start *st, const struct dev *d,
+		      int state)
+{
+	char p[240], e[160], why[200];
+
+	if (state != 5 && state != 6)
+		return false;
+	snprintf(p, sizeof(p), "/local/domain/0/error%s/error",
+		 d->be + strlen("/local/domain/0"));
+	store_read_str(co->store, STORE_NOTX, p, e, sizeof(e));
+	snprintf(why, sizeof(why), "the backend driver closed it (state %d): %s",
+		 state, *e ? e : "no error given");
+	devices_fail(co, st, d, "%s", why);
+	return true;
+}
+
 static void devices_check(struct core *co, struct start *st);
 
 static void dev_script_line(void *arg, const char *line)
@@ -796,7 +829,7 @@ static void devices_check(struct core *co, struct start *st)
 
 	for (unsigned i = 0; i < st->ndevs; i++) {
 		struct dev *d = &st->devs[i];
-		char state[16], hs[32];
+		char hs[32];
 
 		/* The device model is running (its stage came first): its tap
 		 * is there to bridge, beside the PV vif's own script. */
@@ -812,8 +845,11 @@ static void devices_check(struct core *co, struct start *st)
 			d->tap_started = true;
 		}
 		if (d->phase == DEV_WRITTEN) {
-			be_read(co, d, "state", state, sizeof(state));
-			if (atoi(state) >= 2) {
+			int bs = be_state(co, d);
+
+			if (be_closed(co, st, d, bs))
+				return;
+			if (bs >= 2) {
 				if (dev_script(co->loop, d, true,
 					       (unsigned)co->conf->hotplug_timeout,
 					       dev_script_line, dev_script_done, d,
@@ -827,13 +863,16 @@ static void devices_check(struct core *co, struct start *st)
 			}
 		}
 		if (d->phase == DEV_STATUS) {
+			int bs = be_state(co, d);
+
+			if (be_closed(co, st, d, bs))
+				return;
 			be_read(co, d, "hotplug-status", hs, sizeof(hs));
-			be_read(co, d, "state", state, sizeof(state));
 			/* netback (Linux 6.1) keeps hotplug-status; older ones
 			 * deleted it right after reading: Connected (4) says the
 			 * same. */
 			if (!strcmp(hs, "connected") ||
-			    (d->kind == DEV_VIF && atoi(state) == 4)) {
+			    (d->kind == DEV_VIF && bs == 4)) {
 				d->phase = DEV_CONNECTED;
 				dev_publish(st, d, "connected");
 			} else if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
