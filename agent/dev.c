@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "dev.h"
 #include "dm.h"
@@ -99,6 +100,11 @@ static int write_tx(struct store *s, store_tx tx, const struct dev *d,
 	 * lines of its teardown) would hand this one its physical-device,
 	 * node and hotplug-status: `block add` would take its loop device. */
 	if ((rc = store_rm(s, tx, d->be, err)) < 0)
+		return rc;
+	/* And its driver's error node: the devices stage would report an
+	 * earlier domain's failure as this one's. */
+	dev_error_path(d, parent, sizeof(parent));
+	if ((rc = store_rm(s, tx, parent, err)) < 0)
 		return rc;
 	/* Parent directories first, with the owners the drivers expect. */
 	snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(d->fe, '/') - d->fe), d->fe);
@@ -229,6 +235,24 @@ int dev_tap_script(struct loop *l, struct dev *d, unsigned timeout_s,
 	return hotplug_start(l, &ha, run_r, err);
 }
 
+#define DEV_BACKEND_SYSFS "/sys/bus/xen-backend/devices"
+
+int dev_backend_open(const struct dev *d)
+{
+	char p[160];
+
+	if (d->kind != DEV_VBD || access(DEV_BACKEND_SYSFS, F_OK) < 0)
+		return 1;
+	snprintf(p, sizeof(p), DEV_BACKEND_SYSFS "/vbd-%u-%d/physical_device",
+		 d->domid, d->devid);
+	return access(p, F_OK) == 0;
+}
+
+void dev_error_path(const struct dev *d, char *buf, size_t n)
+{
+	snprintf(buf, n, "/local/domain/0/error%s", d->be + strlen("/local/domain/0"));
+}
+
 void dev_remove_nodes(struct store *s, const struct dev *d)
 {
 	struct agent_err err;
@@ -236,8 +260,7 @@ void dev_remove_nodes(struct store *s, const struct dev *d)
 
 	store_rm(s, STORE_NOTX, d->fe, &err);
 	store_rm(s, STORE_NOTX, d->be, &err);
-	snprintf(p, sizeof(p), "/local/domain/0/error%s",
-		 d->be + strlen("/local/domain/0"));
+	dev_error_path(d, p, sizeof(p));
 	store_rm(s, STORE_NOTX, p, &err);
 }
 
@@ -293,13 +316,17 @@ void dev_teardown(struct store *s, struct loop *l, unsigned timeout_s,
 			free(note);
 		}
 	}
-	/* The per-domain directories dev_write made: backend/<kind>/<domid>. */
+	/* The per-domain directories dev_write made, backend/<kind>/<domid>,
+	 * and the one a driver's error made, error/backend/<kind>/<domid>. */
 	for (unsigned i = 0; i < n; i++) {
 		struct agent_err err;
-		char dir[128];
+		char dir[200];
 
 		snprintf(dir, sizeof(dir), "%.*s",
 			 (int)(strrchr(devs[i].be, '/') - devs[i].be), devs[i].be);
+		store_rm(s, STORE_NOTX, dir, &err);
+		dev_error_path(&devs[i], dir, sizeof(dir));
+		*strrchr(dir, '/') = '\0';
 		store_rm(s, STORE_NOTX, dir, &err);
 	}
 	free(devs);

@@ -41,6 +41,7 @@ struct dev {
 	enum dev_phase phase;
 	struct hotplug_run *run;
 	bool script_ok;		/* the add script exited 0 */
+	bool open_wait;		/* vbd: "connected", blkback not open yet */
 	/* vif of an HVM guest: its emulated NIC's tap (vifD.N-emu), made by
 	 * the device model, put on the vif's bridge by the vif's script run
 	 * a second time with type_if=tap (as libxl does). */
@@ -68,6 +69,19 @@ int dev_script(struct loop *l, struct dev *d, bool up, unsigned timeout_s,
 int dev_tap_script(struct loop *l, struct dev *d, unsigned timeout_s,
 		   hotplug_line_fn *line, hotplug_done_fn *done, void *arg,
 		   struct hotplug_run **run_r, struct agent_err *err);
+/* Has the backend driver taken the device?  1 yes (or not known: a vif,
+ * or no xen-backend bus in this kernel's sysfs to ask), 0 not yet.  A vbd's
+ * script says "connected" once it wrote physical-device; blkback opens
+ * that device afterwards, in a thread of its own, and says so only in
+ * sysfs (the physical_device attribute of vbd-<domid>-<devid>, made once
+ * the open succeeded) or, failing, by Closing its backend.  Without the
+ * wait a guest could be unpaused with a disk blkback cannot open. */
+int dev_backend_open(const struct dev *d);
+/* Where a backend driver reports a device's failure (xenbus_dev_error):
+ * dom0's error/ tree under the backend's path,
+ * /local/domain/0/error/backend/<kind>/<domid>/<devid>; "/error" below
+ * it holds "<errno> <what failed>". */
+void dev_error_path(const struct dev *d, char *buf, size_t n);
 /* Remove a device's nodes (and its error node); never fails hard. */
 void dev_remove_nodes(struct store *s, const struct dev *d);
 /* A domain is gone or going: remove its devices' nodes (the backends then

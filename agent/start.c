@@ -95,6 +95,7 @@ struct start {
 	unsigned ndevs;
 	bool dev_watching;
 	char dev_token[96];
+	struct loop_timer dev_poll;	/* a vbd waits for blkback's open */
 	struct dm *dm;			/* the device model, when started */
 	struct pci_set *pci;		/* PCI devices, attached by stage pci */
 	bool pci_watching;
@@ -709,15 +710,22 @@ static int be_state(struct core *co, const struct dev *d)
 static bool be_closed(struct core *co, struct start *st, const struct dev *d,
 		      int state)
 {
-	char p[240], e[160], why[200];
+	char p[240], e[160], why[200], *text;
+	long num;
 
 	if (state != 5 && state != 6)
 		return false;
-	snprintf(p, sizeof(p), "/local/domain/0/error%s/error",
-		 d->be + strlen("/local/domain/0"));
+	dev_error_path(d, p, sizeof(p));
+	strncat(p, "/error", sizeof(p) - strlen(p) - 1);
 	store_read_str(co->store, STORE_NOTX, p, e, sizeof(e));
-	snprintf(why, sizeof(why), "the backend driver closed it (state %d): %s",
-		 state, *e ? e : "no error given");
+	/* "<errno> <what failed>": the errno as words. */
+	num = strtol(e, &text, 10);
+	if (text != e && *text == ' ' && num > 0 && num < 4096)
+		snprintf(why, sizeof(why), "the backend driver closed it (state %d): "
+			 "%s: %s", state, text + 1, strerror((int)num));
+	else
+		snprintf(why, sizeof(why), "the backend driver closed it (state %d): %s",
+			 state, *e ? e : "no error given");
 	devices_fail(co, st, d, "%s", why);
 	return true;
 }
@@ -822,10 +830,18 @@ static void tap_script_done(void *arg, int status, const char *last)
 	devices_check(co, st);
 }
 
+static void devices_poll(void *arg)
+{
+	struct start *st = arg;
+
+	devices_check(st->co, st);
+}
+
 /* Move every device on as far as the store says it can go. */
 static void devices_check(struct core *co, struct start *st)
 {
 	unsigned connected = 0;
+	bool poll = false;
 
 	for (unsigned i = 0; i < st->ndevs; i++) {
 		struct dev *d = &st->devs[i];
@@ -871,10 +887,17 @@ static void devices_check(struct core *co, struct start *st)
 			/* netback (Linux 6.1) keeps hotplug-status; older ones
 			 * deleted it right after reading: Connected (4) says the
 			 * same. */
-			if (!strcmp(hs, "connected") ||
-			    (d->kind == DEV_VIF && bs == 4)) {
+			bool up = !strcmp(hs, "connected") ||
+				  (d->kind == DEV_VIF && bs == 4);
+
+			d->open_wait = up && !dev_backend_open(d);
+			if (up && !d->open_wait) {
 				d->phase = DEV_CONNECTED;
 				dev_publish(st, d, "connected");
+			} else if (d->open_wait) {
+				/* blkback tells only sysfs: look again soon
+				 * (a failure comes as Closing, by the watch). */
+				poll = true;
 			} else if (!strcmp(hs, "error") || !strcmp(hs, "busy")) {
 				char he[160];
 
@@ -886,8 +909,10 @@ static void devices_check(struct core *co, struct start *st)
 		connected += d->phase == DEV_CONNECTED && (!d->tap[0] || d->tap_ok);
 	}
 	if (connected == st->ndevs) {
-		devices_undo(co, st);	/* drop the watches and the timer */
+		devices_undo(co, st);	/* drop the watches and the timers */
 		stage_next(co, st);
+	} else if (poll) {
+		loop_timer_arm(co->loop, &st->dev_poll, loop_now_ms() + 10);
 	}
 }
 
@@ -904,6 +929,8 @@ static void devices_timeout(void *arg)
 			snprintf(t, sizeof(t), "%lld", st->co->conf->hotplug_timeout);
 			devices_fail(st->co, st, d, d->phase == DEV_WRITTEN ?
 				     "backend did not reach InitWait in %s s" :
+				     d->open_wait ? "hotplug-status connected, but blkback "
+				     "did not open the device within %s s" :
 				     "no hotplug-status connected within %s s", t);
 			return;
 		}
@@ -915,6 +942,7 @@ static int devices_run(struct core *co, struct start *st)
 	int rc;
 
 	dev_core = co;
+	loop_timer_init(&st->dev_poll, devices_poll, st);
 	snprintf(st->dev_token, sizeof(st->dev_token), "dev/%s", st->t->id);
 	for (unsigned i = 0; i < st->ndevs; i++) {
 		dev_publish(st, &st->devs[i], "waiting");
@@ -934,6 +962,7 @@ static int devices_run(struct core *co, struct start *st)
 static void devices_undo(struct core *co, struct start *st)
 {
 	loop_timer_disarm(co->loop, &st->timer);
+	loop_timer_disarm(co->loop, &st->dev_poll);
 	if (st->dev_watching)
 		for (unsigned i = 0; i < st->ndevs; i++)
 			store_unwatch(co->store, st->devs[i].be, st->dev_token);
