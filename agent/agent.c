@@ -389,8 +389,7 @@ static void shutdown_event(struct agent *a, const char *vm_name,
 		return;
 	/* The watch fires for anything below the node too (the guest may
 	 * make control/shutdown/x): only the node itself says anything. */
-	snprintf(node, sizeof(node), "/local/domain/%d/control/shutdown",
-		 vm->domid);
+	domtree_shutdown_path(vm->domid, node, sizeof(node));
 	if (strcmp(path, node))
 		return;
 	rc = store_read(a->store, STORE_NOTX, node, &val, NULL, &err);

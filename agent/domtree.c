@@ -155,14 +155,18 @@ int domtree_remove(struct store *s, int domid, const char *uuid,
 	return rc;
 }
 
+void domtree_shutdown_path(int domid, char *buf, size_t n)
+{
+	snprintf(buf, n, "/local/domain/%d/control/shutdown", domid);
+}
+
 int domtree_watch_shutdown(struct store *s, struct vm *vm, bool on,
 			   struct agent_err *err)
 {
 	char path[64], token[96];
 	int rc = 0;
 
-	snprintf(path, sizeof(path), "/local/domain/%d/control/shutdown",
-		 vm->domid);
+	domtree_shutdown_path(vm->domid, path, sizeof(path));
 	snprintf(token, sizeof(token), DOMTREE_TOKEN_SHUTDOWN "%s", vm->name);
 	if (on && !vm->watching)
 		rc = store_watch(s, path, token, err);

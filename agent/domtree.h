@@ -38,6 +38,9 @@ int domtree_dom_details(struct store *s, unsigned domid,
 /* Watch (on) or stop watching (off) vm's ~/control/shutdown, with the
  * token DOMTREE_TOKEN_SHUTDOWN "<name>"; vm->watching says which. */
 #define DOMTREE_TOKEN_SHUTDOWN "shutdown/"
+/* The guest's /local/domain/DOMID/control/shutdown: the agent writes a
+ * stop or reboot there, watches it, and the guest clears it. */
+void domtree_shutdown_path(int domid, char *buf, size_t n);
 int domtree_watch_shutdown(struct store *s, struct vm *vm, bool on,
 			   struct agent_err *err);
 /* Remove /local/domain/D (when domid >= 0) and /vm/<uuid> (when set). */

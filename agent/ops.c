@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "domtree.h"
 #include "log.h"
 #include "ops.h"
 #include "refresh.h"
@@ -116,7 +117,7 @@ static void shutdown_begin(struct core *co, struct task *t, struct vm *vm)
 		return;
 	}
 	/* The guest's kernel watches this node, acts, and clears it. */
-	snprintf(p, sizeof(p), "/local/domain/%d/control/shutdown", vm->domid);
+	domtree_shutdown_path(vm->domid, p, sizeof(p));
 	if (store_write(co->store, STORE_NOTX, p, reboot ? "reboot" : "poweroff",
 			&err) < 0) {
 		free(w);
