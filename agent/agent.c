@@ -66,49 +66,6 @@ static void task_dispatch(struct agent *a, struct task *t)
 		ops_run(&a->core, t);
 }
 
-/* xenstored (the C one, since XSA-206) holds each guest's writes to a
- * share of 200 a second, but only while some transaction is open: the
- * limit is there so that transactions can commit beside a guest that
- * writes without pause.  A start's own writes are not transactional, so a
- * guest that floods xenstore while VMs start goes unlimited, and every
- * request it makes costs xenstored CPU that the starts wait for.  With
- * write_limit_guard the agent keeps one empty transaction open while any
- * start runs and aborts it when none does.  Only guests are limited (dom0's
- * writes, the agent's and the hotplug scripts', escape it); a guest over
- * its share waits with all its requests, reads and refused ones too.  The
- * empty transaction holds no nodes; while it is open, xenstored's live
- * update waits for it (it waits for every transaction). */
-static void agent_guard(struct agent *a)
-{
-	/* A start pipeline (a start's, a reboot's second half, a restart's)
-	 * begins in a scheduling pass or on a domain's event, and ends through
-	 * task_ended, which schedules: agent_schedule and agent_store_ready
-	 * call this. */
-	struct agent_err err;
-	bool want = false;
-
-	if (a->conf.write_limit_guard && !a->store_dead)
-		for (const struct task *t = a->core.tasks.head; t && !want; t = t->next)
-			want = t->state == TASK_RUNNING && t->start;
-	if (want == (a->guard_tx != STORE_NOTX))
-		return;
-	if (!want) {
-		/* (a lost connection took it with it) */
-		if (!a->store_dead && store_tx_end(a->store, a->guard_tx, true, &err) < 0)
-			log_warn("write_limit_guard: ending its transaction: %s", err.msg);
-		a->guard_tx = STORE_NOTX;
-		log_debug("write_limit_guard: off (no start running)");
-	} else if (store_tx_start(a->store, &a->guard_tx, &err) < 0) {
-		a->guard_tx = STORE_NOTX;
-		if (!a->guard_warned)
-			log_warn("write_limit_guard: no transaction, guests' writes "
-				 "go unlimited during starts: %s", err.msg);
-		a->guard_warned = true;
-	} else {
-		log_debug("write_limit_guard: on (a start runs)");
-	}
-}
-
 /* Run every queued task that may run.  Running one can end tasks and so
  * call back here: that only asks for another pass.
  *
@@ -146,7 +103,6 @@ static void agent_schedule(struct agent *a)
 		}
 	} while (a->resched);
 	a->scheduling = false;
-	agent_guard(a);
 }
 
 /* The hooks the actions report through (core.h). */
@@ -476,7 +432,6 @@ static void agent_store_ready(void *arg, int fd, short revents)
 			  "can be started or stopped without it", strerror(-r));
 		a->store_dead = true;
 	}
-	agent_guard(a);
 }
 
 /* xenstored gone (killed, crashed: every domain's xenstore with it) shows

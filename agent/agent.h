@@ -31,8 +31,6 @@ struct agent {
 	bool scheduling, resched;	/* agent_schedule is running / must rerun */
 	struct loop_timer store_check;	/* is the connection to xenstored alive? */
 	bool store_dead;		/* xenstored unreachable or gone */
-	store_tx guard_tx;		/* held while starts run (agent_guard) */
-	bool guard_warned;		/* its failure was logged once */
 };
 
 int agent_init(struct agent *a, const char *conf_path, struct agent_err *err);

@@ -86,7 +86,6 @@ static void make_tree(void)
 /* The agent's configuration for one case: path in a static buffer. */
 static unsigned queue_max = 1000;
 static unsigned build_max = 4;
-static unsigned write_limit_guard = 1;
 
 static const char *conf(unsigned task_max)
 {
@@ -95,9 +94,9 @@ static const char *conf(unsigned task_max)
 	put_file("agent.ini", "[agent]\ncontrol_root = " ROOT "\n"
 		 "vm_dir = %s/vms\nscript_dir = %s/scripts\nkernel_cache =\n"
 		 "log_level = info\ntask_retention = 3600\ntask_max = %u\n"
-		 "queue_max = %u\nbuild_max = %u\nwrite_limit_guard = %u\n"
+		 "queue_max = %u\nbuild_max = %u\n"
 		 "build_timeout = 120\nhotplug_timeout = 5\nshutdown_timeout = 20\n",
-		 dir, dir, task_max, queue_max, build_max, write_limit_guard);
+		 dir, dir, task_max, queue_max, build_max);
 	snprintf(path, sizeof(path), "%s/agent.ini", dir);
 	return path;
 }
@@ -602,70 +601,6 @@ static void case_build_max(void)
 	is_str(task_rec("s2", "state"), "done", "s2 done after s1's builder");
 	ok(fake_hv_ndomains() == 2, "two domains (%d)", fake_hv_ndomains());
 	build_max = 4;
-	agent_down(true);
-}
-
-/* write_limit_guard: one empty transaction is open exactly while a start
- * runs (xenstored's limit of guests' write rate applies only then), none
- * while only other tasks run or nothing does, and none with the key 0. */
-static void case_write_limit_guard(void)
-{
-	if (agent_up(conf(200)) < 0)
-		return;
-	ok(fake_store_open_tx() == 0, "idle: no transaction open");
-	fake_hv_set_build(1, 1500, NULL);
-	request("s1", "start web1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/s1/stage", "init")), "s1 in init (slow builder)");
-	ok(fake_store_open_tx() == 1, "a start runs: one transaction open (%u)",
-	   fake_store_open_tx());
-	request("s2", "start web2");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/s2/stage", "init")), "s2 in init too");
-	ok(fake_store_open_tx() == 1, "two starts run: still one (%u)",
-	   fake_store_open_tx());
-	ok(WAIT_FOR(WAIT_MS, ended("s1") && ended("s2")), "s1 and s2 end");
-	is_str(task_rec("s1", "state"), "done", "s1 done");
-	ok(fake_store_open_tx() == 0, "no start runs: the transaction is gone (%u)",
-	   fake_store_open_tx());
-	request("st1", "stop web1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/st1/stage", "shutdown")), "a stop runs");
-	ok(fake_store_open_tx() == 0, "a stop alone opens none (%u)", fake_store_open_tx());
-	fake_hv_shutdown(1, HV_SD_POWEROFF);
-	fake_store_fire("@releaseDomain");
-	ok(WAIT_FOR(WAIT_MS, ended("st1")), "the stop ends when the guest shuts down");
-	/* web3 (on_poweroff = restart): the agent's own restart task, begun
-	 * on the domain's event, not in a scheduling pass, holds it too. */
-	ok(request_wait("s3", "start web3"), "s3 ends");
-	ok(fake_store_open_tx() == 0, "web3 running: none open (%u)", fake_store_open_tx());
-	fake_hv_set_build(4, 1500, NULL);
-	fake_hv_shutdown(3, HV_SD_POWEROFF);
-	fake_store_fire("@releaseDomain");
-	ok(WAIT_FOR(WAIT_MS, fake_store_open_tx() == 1),
-	   "the restart of web3 runs: one open (%u)", fake_store_open_tx());
-	ok(WAIT_FOR(WAIT_MS, rec_is("vm/web3/domid", "4") && rec_is("vm/web3/state", "running")),
-	   "web3 restarted as domid 4");
-	ok(WAIT_FOR(WAIT_MS, fake_store_open_tx() == 0), "restart done: none open (%u)",
-	   fake_store_open_tx());
-	/* A start that is interrupted (SIGTERM) leaves none open either. */
-	fake_hv_set_build(5, 3000, NULL);
-	request("s5", "start web1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/s5/stage", "init")), "s5 in init");
-	ok(fake_store_open_tx() == 1, "s5 runs: one open (%u)", fake_store_open_tx());
-	agent_stop_tasks(&ag);
-	ok(WAIT_FOR(WAIT_MS, ended("s5")), "s5 ends at the stop");
-	ok(fake_store_open_tx() == 0, "the stop of the agent ends it (%u)",
-	   fake_store_open_tx());
-	agent_down(false);
-
-	write_limit_guard = 0;
-	if (agent_up(conf(200)) < 0)
-		return;
-	fake_hv_set_build(1, 1500, NULL);
-	request("s4", "start web1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/s4/stage", "init")), "off: s4 in init");
-	ok(fake_store_open_tx() == 0, "write_limit_guard = 0: none open (%u)",
-	   fake_store_open_tx());
-	ok(WAIT_FOR(WAIT_MS, ended("s4")), "s4 ends");
-	write_limit_guard = 1;
 	agent_down(true);
 }
 
@@ -1250,7 +1185,6 @@ int main(void)
 	run_case("build-max", " [50 builders at once: dom0 ran out of memory]",
 		 case_build_max);
 	run_case("restart", "", case_restart);
-	run_case("write-limit-guard", "", case_write_limit_guard);
 	run_case("hvm", "", case_hvm);
 	run_case("hvm-adopt", "", case_hvm_adopt);
 	run_case("tx-conflicts", " [regression: intake gave up after 8 conflicts, "
