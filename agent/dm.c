@@ -269,15 +269,31 @@ static pid_t dm_orphan_pid(struct store *s, unsigned domid)
 
 int dm_kill_orphan(struct store *s, unsigned domid)
 {
+	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct agent_err e;
 	pid_t pid = dm_orphan_pid(s, domid);
 
+	/* The command line was read before the kill: the process may have
+	 * ended in between and its pid gone to another.  As in dm_adopt, a
+	 * pidfd opened now holds one process, and while that one is alive
+	 * (the poll) its pid is not reused: the command line is read again
+	 * and the kill goes through the pidfd. */
+	if (pid) {
+		pfd.fd = pidfd_open(pid, 0);
+		if ((pfd.fd < 0 && errno != ENOSYS) ||
+		    (pfd.fd >= 0 && poll(&pfd, 1, 0) != 0) ||
+		    !dm_cmdline_is(pid, domid))
+			pid = 0;
+	}
 	if (pid) {
 		log_info("domain %u: killing the device model an earlier run "
 			 "started (pid %d)", domid, (int)pid);
-		kill(-pid, SIGKILL);
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);	/* its process group, which it leads */
+		if (pfd.fd < 0 || pidfd_send_signal(pfd.fd, SIGKILL, NULL, 0) < 0)
+			kill(pid, SIGKILL);
 	}
+	if (pfd.fd >= 0)
+		close(pfd.fd);
 	dm_rm_dir(s, domid, &e);
 	return pid != 0;
 }

@@ -958,7 +958,7 @@ static bool crashed_and_halted(const char *domid)
 
 static void case_hvm_adopt(void)
 {
-	char p[400], domid[16];
+	char p[400], domid[16], *v;
 	int pid;
 
 	snprintf(p, sizeof(p), "%s/hvmvms", dir);
@@ -1009,6 +1009,33 @@ static void case_hvm_adopt(void)
 	is_str(task_rec("ha4", "state"), "done", "destroy done");
 	ok(pid > 0 && WAIT_FOR(WAIT_MS, kill(pid, 0) < 0),
 	   "its device model (pid %d) was killed and is gone", pid);
+	ok(fake_hv_ndomains() == 0 && !exists("/local/domain/0/device-model/%s", domid),
+	   "the domain and the device model's nodes are gone");
+	agent_down(true);
+
+	/* 4: the agent dies while a start waits for its device model: the
+	 * next one rolls the start back and kills that device model
+	 * (dm_kill_orphan: no dm of its own knows it). */
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	request("ha5", "start hvm1");
+	ok(WAIT_FOR(WAIT_MS, rec_is("task/ha5/stage", "device-model")),
+	   "start ha5 waits in device-model");
+	snprintf(domid, sizeof(domid), "%s", nz(task_rec("ha5", "domid")));
+	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
+	ok(WAIT_FOR(WAIT_MS, exists("%s", p)), "its device-model-pid node");
+	v = fake_store_read(p);
+	pid = v ? atoi(v) : 0;
+	free(v);
+	ok(pid > 0 && WAIT_FOR(WAIT_MS, is_dm_live(pid)), "device model pid %d", pid);
+	agent_dispose(&ag);	/* SIGKILLed: the device model lives on */
+	ag_up = false;
+	if (agent_up(hvm_conf("dm-live", 60)) < 0)
+		return;
+	ok(WAIT_FOR(WAIT_MS, pid > 0 && kill(pid, 0) < 0),
+	   "the next agent killed the device model of the start it rolled back "
+	   "(pid %d)", pid);
+	is_str(rec("vm/hvm1/last_shutdown_reason"), "rolled back", "hvm1: rolled back");
 	ok(fake_hv_ndomains() == 0 && !exists("/local/domain/0/device-model/%s", domid),
 	   "the domain and the device model's nodes are gone");
 	agent_down(true);
