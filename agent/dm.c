@@ -267,33 +267,47 @@ static pid_t dm_orphan_pid(struct store *s, unsigned domid)
 	return (pid_t)pid;
 }
 
+/* Hold the device model pid (dm_orphan_pid found it) in a pidfd: *fd_r
+ * holds the process that had the pid when it was opened, and while that
+ * one is alive (the poll) its pid cannot go to another, so the command
+ * line read now is its own.  *fd_r is -1 without pidfds (ENOSYS).
+ * -ESRCH: it ended since, or the pid is another program's now. */
+static int dm_orphan_hold(pid_t pid, unsigned domid, int *fd_r)
+{
+	struct pollfd pfd = { .events = POLLIN };
+
+	pfd.fd = pidfd_open(pid, 0);
+	if (pfd.fd < 0 && errno != ENOSYS)
+		return -errno;
+	if ((pfd.fd >= 0 && poll(&pfd, 1, 0) != 0) || !dm_cmdline_is(pid, domid)) {
+		if (pfd.fd >= 0)
+			close(pfd.fd);
+		return -ESRCH;
+	}
+	*fd_r = pfd.fd;
+	return 0;
+}
+
 int dm_kill_orphan(struct store *s, unsigned domid)
 {
-	struct pollfd pfd = { .fd = -1, .events = POLLIN };
 	struct agent_err e;
 	pid_t pid = dm_orphan_pid(s, domid);
+	int fd = -1;
 
 	/* The command line was read before the kill: the process may have
-	 * ended in between and its pid gone to another.  As in dm_adopt, a
-	 * pidfd opened now holds one process, and while that one is alive
-	 * (the poll) its pid is not reused: the command line is read again
-	 * and the kill goes through the pidfd. */
-	if (pid) {
-		pfd.fd = pidfd_open(pid, 0);
-		if ((pfd.fd < 0 && errno != ENOSYS) ||
-		    (pfd.fd >= 0 && poll(&pfd, 1, 0) != 0) ||
-		    !dm_cmdline_is(pid, domid))
-			pid = 0;
-	}
+	 * ended in between and its pid gone to another.  So the kill goes
+	 * through a pidfd held and checked first. */
+	if (pid && dm_orphan_hold(pid, domid, &fd) < 0)
+		pid = 0;
 	if (pid) {
 		log_info("domain %u: killing the device model an earlier run "
 			 "started (pid %d)", domid, (int)pid);
 		kill(-pid, SIGKILL);	/* its process group, which it leads */
-		if (pfd.fd < 0 || pidfd_send_signal(pfd.fd, SIGKILL, NULL, 0) < 0)
+		if (fd < 0 || pidfd_send_signal(fd, SIGKILL, NULL, 0) < 0)
 			kill(pid, SIGKILL);
 	}
-	if (pfd.fd >= 0)
-		close(pfd.fd);
+	if (fd >= 0)
+		close(fd);
 	dm_rm_dir(s, domid, &e);
 	return pid != 0;
 }
@@ -346,28 +360,22 @@ int dm_adopt(struct loop *l, struct store *s, unsigned domid,
 	     dm_died_fn *died, void *died_arg, struct dm **dm_r,
 	     struct agent_err *err)
 {
-	struct pollfd pfd = { .events = POLLIN };
 	struct dm *dm = NULL;
+	int rc, fd = -1;
 	pid_t pid;
-	int rc;
 
 	*dm_r = NULL;
 	pid = dm_orphan_pid(s, domid);
 	if (!pid)
 		return err_set(err, ESRCH, "no device model runs for domain %u",
 			       domid);
-	pfd.fd = pidfd_open(pid, 0);
-	if (pfd.fd < 0 && errno != ENOSYS)
-		return err_sys(err, errno, "device model (pid %d) of domain %u",
+	rc = dm_orphan_hold(pid, domid, &fd);
+	if (rc == -ESRCH)
+		return err_set(err, ESRCH, "device model (pid %d) of domain %u "
+			       "ended", (int)pid, domid);
+	if (rc < 0)
+		return err_sys(err, -rc, "device model (pid %d) of domain %u",
 			       (int)pid, domid);
-	/* The pidfd holds the process that had the pid when it was opened; it
-	 * is the one whose command line was read if that one is still alive
-	 * now (then the pid was not reused in between). */
-	if ((pfd.fd >= 0 && poll(&pfd, 1, 0) != 0) || !dm_cmdline_is(pid, domid)) {
-		rc = err_set(err, ESRCH, "device model (pid %d) of domain %u "
-			     "ended", (int)pid, domid);
-		goto out;
-	}
 	dm = calloc(1, sizeof(*dm));
 	if (!dm) {
 		rc = err_set(err, ENOMEM, "out of memory");
@@ -383,14 +391,14 @@ int dm_adopt(struct loop *l, struct store *s, unsigned domid,
 	dm->died = died;
 	dm->died_arg = died_arg;
 	loop_timer_init(&dm->timer, dm_poll, dm);
-	if (pfd.fd < 0)
+	if (fd < 0)
 		loop_timer_arm(l, &dm->timer, loop_now_ms() + DM_POLL_MS);
-	else if ((rc = loop_add(l, pfd.fd, dm_pidfd_ready, dm)) < 0) {
+	else if ((rc = loop_add(l, fd, dm_pidfd_ready, dm)) < 0) {
 		rc = err_set(err, -rc, "device model (pid %d): loop", (int)pid);
 		goto out;
 	} else {
-		dm->pidfd = pfd.fd;
-		pfd.fd = -1;
+		dm->pidfd = fd;
+		fd = -1;
 	}
 	dm->next = dms;
 	dms = dm;
@@ -400,8 +408,8 @@ int dm_adopt(struct loop *l, struct store *s, unsigned domid,
 	dm = NULL;
 	rc = 0;
 out:
-	if (pfd.fd >= 0)
-		close(pfd.fd);
+	if (fd >= 0)
+		close(fd);
 	free(dm);
 	return rc;
 }
