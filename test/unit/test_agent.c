@@ -816,9 +816,30 @@ static const char *hvm_conf(const char *dm, unsigned timeout_s)
 	return path;
 }
 
+/* Request "start hvm1" as ID and wait until it waits in device-model;
+ * fills domid.  Returns the pid the device-model-pid node names (0: none),
+ * a node written when the device model was spawned. */
+static int start_in_dm(const char *id, char *domid, size_t n)
+{
+	char p[200], *v;
+	int pid;
+
+	request(id, "start hvm1");
+	snprintf(p, sizeof(p), "task/%s/stage", id);
+	ok(WAIT_FOR(WAIT_MS, rec_is(p, "device-model")),
+	   "start %s waits in device-model", id);
+	snprintf(domid, n, "%s", nz(task_rec(id, "domid")));
+	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
+	WAIT_FOR(WAIT_MS, exists("%s", p));
+	v = fake_store_read(p);
+	pid = v ? atoi(v) : 0;
+	free(v);
+	return pid;
+}
+
 static void case_hvm(void)
 {
-	char p[400], domid[16], *v;
+	char p[400], domid[16];
 	struct hv_dominfo info = { 0 };
 	int pid;
 
@@ -860,14 +881,7 @@ static void case_hvm(void)
 
 	if (agent_up(hvm_conf("dm-wait", 60)) < 0)
 		return;
-	request("h3", "start hvm1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/h3/stage", "device-model")),
-	   "start h3 waits in device-model");
-	snprintf(domid, sizeof(domid), "%s", nz(task_rec("h3", "domid")));
-	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
-	v = fake_store_read(p);
-	pid = v ? atoi(v) : 0;
-	free(v);
+	pid = start_in_dm("h3", domid, sizeof(domid));
 	ok(pid > 0, "image/device-model-pid is the device model's pid (%d)", pid);
 	snprintf(p, sizeof(p), "/local/domain/%s/hvmloader/bios", domid);
 	ok(exists("%s", p), "hvmloader/bios written");
@@ -921,21 +935,12 @@ static bool is_dm_live(int pid)
 
 static int hvm_adopt_start(const char *id, char *domid, size_t n)
 {
-	char p[200], *v;
-	int pid;
+	char p[200];
+	int pid = start_in_dm(id, domid, n);
 
-	request(id, "start hvm1");
-	snprintf(p, sizeof(p), "task/%s/stage", id);
-	ok(WAIT_FOR(WAIT_MS, rec_is(p, "device-model")),
-	   "start %s waits in device-model", id);
-	snprintf(domid, n, "%s", nz(task_rec(id, "domid")));
 	snprintf(p, sizeof(p), "/local/domain/0/device-model/%s/state", domid);
 	fake_store_write(p, "running");
 	ok(WAIT_FOR(WAIT_MS, state_is(id, "done")), "start %s done", id);
-	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
-	v = fake_store_read(p);
-	pid = v ? atoi(v) : 0;
-	free(v);
 	ok(pid > 0 && WAIT_FOR(WAIT_MS, is_dm_live(pid)), "device model pid %d", pid);
 	/* The agent is SIGKILLed: nothing stopped, the device model lives. */
 	agent_dispose(&ag);
@@ -958,7 +963,7 @@ static bool crashed_and_halted(const char *domid)
 
 static void case_hvm_adopt(void)
 {
-	char p[400], domid[16], *v;
+	char p[400], domid[16];
 	int pid;
 
 	snprintf(p, sizeof(p), "%s/hvmvms", dir);
@@ -1018,15 +1023,8 @@ static void case_hvm_adopt(void)
 	 * (dm_kill_orphan: no dm of its own knows it). */
 	if (agent_up(hvm_conf("dm-live", 60)) < 0)
 		return;
-	request("ha5", "start hvm1");
-	ok(WAIT_FOR(WAIT_MS, rec_is("task/ha5/stage", "device-model")),
-	   "start ha5 waits in device-model");
-	snprintf(domid, sizeof(domid), "%s", nz(task_rec("ha5", "domid")));
-	snprintf(p, sizeof(p), "/local/domain/%s/image/device-model-pid", domid);
-	ok(WAIT_FOR(WAIT_MS, exists("%s", p)), "its device-model-pid node");
-	v = fake_store_read(p);
-	pid = v ? atoi(v) : 0;
-	free(v);
+	pid = start_in_dm("ha5", domid, sizeof(domid));
+	ok(pid > 0, "its device-model-pid node");
 	ok(pid > 0 && WAIT_FOR(WAIT_MS, is_dm_live(pid)), "device model pid %d", pid);
 	agent_dispose(&ag);	/* SIGKILLed: the device model lives on */
 	ag_up = false;
