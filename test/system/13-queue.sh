@@ -11,6 +11,11 @@ xsa_request a "start demo"
 xsa_request b "start demo"
 running() { [ "$(xs $XSA_ROOT/task/a/state)" = running ]; }
 wait_until 30 running || fail "task a not running"
+# b's request is taken in its own turn of the agent's loop, which may come
+# after a's start has begun (under ASan it came 180 ms after a was running,
+# and the check read b's record before it existed): wait for b's record.
+b_taken() { [ -n "$(xs $XSA_ROOT/task/b/state)" ]; }
+wait_until 30 b_taken || fail "request b not taken"
 check_eq "second start of the same VM waits" "$(xs $XSA_ROOT/task/b/state)" queued
 check_eq "VM record while starting" "$(xs $XSA_ROOT/vm/demo/state)" starting
 # The loop answers other requests while a start is held mid-way: a
